@@ -1,0 +1,34 @@
+"""`meatyapis-fastapi serve | migrate`: the container's commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from meatyapis_fastapi.config import ConfigError, load_database_settings, load_settings
+from meatyapis_fastapi.migrate import upgrade
+
+GUNICORN_CONFIG = "python:meatyapis_fastapi.gunicorn_conf"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="meatyapis-fastapi", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run gunicorn with uvicorn workers (replaces this)")
+    serve.add_argument("gunicorn_args", nargs=argparse.REMAINDER, help="extra gunicorn options")
+    commands.add_parser("migrate", help="apply the database migrations (safe to repeat)")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "migrate":
+            upgrade(load_database_settings().database_url)
+            print("database is at the newest schema", file=sys.stderr)
+            return 0
+        load_settings()  # fail here, with the variable's name, rather than in every worker
+    except ConfigError as err:
+        print(f"meatyapis-fastapi: {err}", file=sys.stderr)
+        return 2
+    argv_gunicorn = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG]
+    os.execv(sys.executable, [*argv_gunicorn, *args.gunicorn_args])  # noqa: S606
+    return 0  # pragma: no cover - execv does not return

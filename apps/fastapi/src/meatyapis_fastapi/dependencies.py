@@ -1,0 +1,108 @@
+"""Dependencies shared by the routers: settings, database sessions, clock, tokens, the caller."""
+
+from __future__ import annotations
+
+import email.message
+import time
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from meatyapis_fastapi.config import Settings
+from meatyapis_fastapi.db import Database
+from meatyapis_fastapi.models import User
+from meatyapis_fastapi.schemas import TokenClaims
+from meatyapis_fastapi.security import InvalidToken, Passwords, Tokens
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+def get_tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.tokens
+    return tokens
+
+
+def get_clock() -> Callable[[], float]:
+    """Wall-clock seconds; the login rate limit's sliding window is measured with it."""
+    return time.time
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (uvicorn applies X-Forwarded-For only from FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+def media_type(request: Request) -> str:
+    message = email.message.Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    return message.get_content_type() if request.headers.get("content-type") else ""
+
+
+def is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def require_json(request: Request) -> None:
+    """415 unless the request body is declared as JSON."""
+    if not is_json(media_type(request)):
+        raise HTTPException(415, "the request body must be application/json")
+
+
+def unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = f'Bearer error="{error}"' if error else "Bearer"
+    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def current_claims(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    tokens: Annotated[Tokens, Depends(get_tokens)],
+) -> TokenClaims:
+    """The verified claims of the caller's bearer token, or 401 with `WWW-Authenticate`."""
+    if not token:
+        raise unauthorized("a bearer token is required")
+    try:
+        claims: dict[str, Any] = tokens.decode(token)
+    except InvalidToken as err:
+        raise unauthorized(f"invalid token: {err}", "invalid_token") from err
+    return TokenClaims.model_validate(claims)
+
+
+def current_user(
+    claims: Annotated[TokenClaims, Depends(current_claims)],
+    session: Annotated[Session, Depends(get_session)],
+) -> User:
+    user = session.get(User, int(claims.sub))
+    if user is None:
+        raise unauthorized("the token's user no longer exists", "invalid_token")
+    return user
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ClaimsDep = Annotated[TokenClaims, Depends(current_claims)]
+UserDep = Annotated[User, Depends(current_user)]

@@ -1,0 +1,83 @@
+"""Request and response bodies of the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, field_validator
+
+# JSON numbers beyond 64 bits lose precision in most clients; refuse them rather than round.
+Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+Username = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]{3,32}$", examples=["ada_lovelace"])]
+Password = Annotated[str, Field(min_length=8, max_length=128, examples=["correct horse battery"])]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Welcome(BaseModel):
+    Welcome: str
+
+
+class Message(BaseModel):
+    message: str
+
+
+class AddRequest(StrictModel):
+    a: Int64
+    b: Int64
+
+
+class AddResult(BaseModel):
+    result: int
+
+
+class RegisterRequest(StrictModel):
+    username: Username
+    email: EmailStr
+    password: Password
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """SQLite hands back naive datetimes; every timestamp the service stores is UTC."""
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class LoginRequest(StrictModel):
+    username: Annotated[str, Field(min_length=1, max_length=128)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int
+
+
+class TokenClaims(BaseModel):
+    sub: str
+    username: str
+    iss: str
+    iat: int
+    exp: int
+    jti: str
+
+
+class Info(BaseModel):
+    info: str
+
+
+class Health(BaseModel):
+    status: str

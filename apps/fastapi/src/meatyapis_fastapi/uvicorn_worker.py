@@ -1,0 +1,41 @@
+"""The gunicorn worker class: uvicorn with uvloop and httptools, readiness aware of SIGTERM."""
+
+from __future__ import annotations
+
+import sys
+from types import FrameType
+from typing import Any, ClassVar
+
+from gunicorn.arbiter import Arbiter
+from uvicorn.server import Server
+from uvicorn_worker import UvicornWorker as BaseUvicornWorker
+
+from meatyapis_fastapi.lifecycle import begin_shutdown
+
+
+class ShutdownAwareServer(Server):
+    """Flips readiness to 503 the moment a stop signal arrives, then drains as uvicorn does."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
+class UvicornWorker(BaseUvicornWorker):  # type: ignore[misc]
+    # Proxy headers are honoured only from gunicorn's FORWARDED_ALLOW_IPS (passed by the base
+    # class); the access log is the application's own JSON line, so uvicorn's is off.
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": True,
+        "access_log": False,
+        "server_header": False,
+    }
+
+    async def _serve(self) -> None:
+        self.config.app = self.wsgi
+        server = ShutdownAwareServer(config=self.config)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
