@@ -1,0 +1,62 @@
+"""Prometheus metrics per docs/observability.md (prometheus-flask-exporter, multiprocess-safe).
+
+Under gunicorn, PROMETHEUS_MULTIPROC_DIR is set: every worker writes its samples there and
+/metrics aggregates all of them (prometheus-flask-exporter switches to the MultiProcessCollector
+when that variable is set). Each app gets its own registry, so several apps in one process
+(tests) do not collide.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request, g, request
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
+
+from meatyapis_flask import APP_NAME, __version__
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+EXCLUDED_PATHS = ("/metrics", "/healthz", "/readyz")
+
+
+def handler(req: Request) -> str:
+    """The `handler` label: the matched URL rule, or "none" so unknown paths add no series."""
+    return req.url_rule.rule if req.url_rule is not None else "none"
+
+
+def _tracked(req: Request) -> bool:
+    return req.path not in EXCLUDED_PATHS
+
+
+def init_metrics(app: Flask) -> None:
+    registry = CollectorRegistry(auto_describe=True)
+    metrics = PrometheusMetrics(
+        app,
+        registry=registry,
+        defaults_prefix=NO_PREFIX,
+        group_by=handler,
+        buckets=BUCKETS,
+        excluded_paths=[f"^{path}$" for path in EXCLUDED_PATHS],
+    )
+    metrics.info("meatyapis_build_info", "Build information", app=APP_NAME, version=__version__)
+    in_progress = Gauge(
+        "http_requests_inprogress",
+        "HTTP requests being served right now",
+        ("method", "handler"),
+        registry=registry,
+        multiprocess_mode="livesum",
+    )
+
+    @app.before_request
+    def _start() -> None:
+        if _tracked(request):
+            labels = (request.method, handler(request))
+            in_progress.labels(*labels).inc()
+            g.in_progress_labels = labels
+
+    @app.teardown_request
+    def _finish(_exc: BaseException | None) -> None:
+        labels = g.pop("in_progress_labels", None)
+        if labels is not None:
+            in_progress.labels(*labels).dec()
+
+    app.extensions["meatyapis.metrics"] = metrics

@@ -1,0 +1,91 @@
+"""Strict JSON request bodies: content type, syntax, shape, then a pydantic model."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from meatyapis_flask.problems import FieldError, Problem, validation_problem
+
+JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
+# Integers longer than this stay Decimal so range checks (not the parser) reject them by field.
+_MAX_INT_DIGITS = 40
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Standard JSON only: no NaN/Infinity, floats kept exact as Decimal."""
+    try:
+        return json.loads(
+            raw,
+            parse_float=Decimal,
+            parse_int=_parse_int,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError) as err:
+        detail = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+        if isinstance(err, RecursionError):
+            detail = "nested too deeply"
+        raise Problem(400, f"malformed JSON body: {detail}", "malformed-json") from None
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or the matching 4xx problem."""
+    if request.mimetype not in JSON_TYPES:
+        raise Problem(
+            415,
+            f"send the body as application/json (got {request.mimetype or 'no content type'})",
+            "unsupported-media-type",
+            headers={"Accept-Patch": "application/json, application/merge-patch+json"}
+            if request.method == "PATCH"
+            else {},
+        )
+    body = parse_json(request.get_data(cache=False))
+    if not isinstance(body, dict):
+        raise Problem(
+            422,
+            "the body must be a JSON object",
+            "validation-error",
+            [FieldError(field="body", message="must be a JSON object")],
+        )
+    return body
+
+
+def field_errors(err: ValidationError) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for problem in err.errors(include_url=False):
+        name = ".".join(str(part) for part in problem["loc"]) or "body"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif problem["type"] == "missing":
+            message = "field required"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        errors.append(FieldError(field=name, message=message))
+    return errors
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as err:
+        raise validation_problem(field_errors(err)) from None
+
+
+def body(model: type[M]) -> M:
+    """Parse and validate the request body into `model`."""
+    return validated(model, json_object())
