@@ -37,7 +37,7 @@ run: install ## Run the services with their production servers on 127.0.0.1 (Ctr
 test: lint test-apps ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
-lint: install ## ruff, format check, mypy on the apps
+lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
 	$(UV_RUN) mypy apps/flask/src apps/fastapi/src
@@ -65,6 +65,8 @@ IMAGE_PREFIX ?= localhost/
 IMAGE_TAG ?= dev
 IMAGE_BUILD_FLAGS ?= --network=host --build-arg UV_SYSTEM_CERTS=1 \
 	-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro
+# Extra build flags per image, e.g. a layer cache; $(1) is replaced by the app name (flask, fastapi).
+IMAGE_CACHE_FLAGS ?=
 IMAGE_REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 IMAGE_BUILD = $(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) --build-arg PYTHON_BASE=$(PYTHON_BASE) \
 	--build-arg REVISION=$(IMAGE_REVISION)
@@ -73,9 +75,9 @@ app_version = $$(sed -n 's/^version = "\(.*\)"/\1/p' apps/$(1)/pyproject.toml | 
 .PHONY: images
 images: ## Build both service images (podman; the local base image first if absent)
 	@if [ "$(PYTHON_BASE)" = "$(LOCAL_BASE_IMAGE)" ]; then bash scripts/base-image.sh "$(LOCAL_BASE_IMAGE)"; fi
-	$(IMAGE_BUILD) --build-arg VERSION=$(call app_version,flask) \
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,flask) --build-arg VERSION=$(call app_version,flask) \
 		-f apps/flask/Dockerfile -t $(IMAGE_PREFIX)meatyapis-flask:$(IMAGE_TAG) .
-	$(IMAGE_BUILD) --build-arg VERSION=$(call app_version,fastapi) \
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,fastapi) --build-arg VERSION=$(call app_version,fastapi) \
 		-f apps/fastapi/Dockerfile -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
 	@$(MAKE) image-sizes
 
@@ -85,3 +87,20 @@ image-sizes: ## Print the size of both service images
 		$(CONTAINER_ENGINE) image inspect --format "{{.Size}}" $(IMAGE_PREFIX)meatyapis-$$app:$(IMAGE_TAG) \
 		| awk -v i="$(IMAGE_PREFIX)meatyapis-$$app:$(IMAGE_TAG)" '{printf "%-40s %6.1f MB\n", i, $$1/1e6}'; \
 	done
+
+## ---- workflows, shell, chart-testing ---------------------------------------------------------
+
+.PHONY: lint-workflows
+lint-workflows: install ## actionlint + GitHub schema on the workflows, shellcheck on scripts and run: blocks
+	actionlint .github/workflows/*.yaml
+	$(UV_RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yaml
+	$(UV_RUN) check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(UV_RUN) python -m tests.workflows.steps
+
+.PHONY: test-workflows
+test-workflows: install ## Workflows call only existing targets/scripts, pinned actions; chart versions bumped
+	$(PYTEST) tests/workflows -q
+
+.PHONY: ct-lint
+ct-lint: ## chart-testing lint with the version-increment check against main (CI; needs ct)
+	ct lint --config ct.yaml
