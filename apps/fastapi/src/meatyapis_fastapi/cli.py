@@ -25,10 +25,13 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(load_database_settings().database_url)
             print("database is at the newest schema", file=sys.stderr)
             return 0
-        load_settings()  # fail here, with the variable's name, rather than in every worker
+        # Fail here, naming the variable, rather than in every worker; pass on the signing key
+        # (DEV_MODE may have generated it) so that gunicorn and its workers share it.
+        settings = load_settings()
     except ConfigError as err:
         print(f"meatyapis-fastapi: {err}", file=sys.stderr)
         return 2
+    os.environ["TOKEN_SECRET"] = settings.token_secret.get_secret_value()
     argv_gunicorn = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG]
     os.execv(sys.executable, [*argv_gunicorn, *args.gunicorn_args])  # noqa: S606
     return 0  # pragma: no cover - execv does not return

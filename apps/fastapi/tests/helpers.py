@@ -1,0 +1,70 @@
+"""Helpers of the identity service tests (imported as apps.fastapi.tests.helpers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from meatyapis_fastapi.application import create_app
+from meatyapis_fastapi.config import Settings
+
+PASSWORD = "correct horse"
+SECRET = "test-secret-0123456789-abcdefghijklmnop"
+# Real argon2id, with the cheapest parameters the settings allow, so tests stay fast.
+FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "token_secret": SECRET,
+        "metrics_enabled": True,
+        **FAST_HASHING,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def open_client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings), raise_server_exceptions=False)
+
+
+def register(
+    client: TestClient, username: str = "ada", password: str = PASSWORD, **extra: str
+) -> dict[str, Any]:
+    body = {"username": username, "email": f"{username}@example.com", "password": password}
+    response = client.post("/register", json={**body, **extra})
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def login(client: TestClient, username: str = "ada", password: str = PASSWORD) -> str:
+    response = client.post("/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(
+    response: Any, status: int, *fields: str, detail: str | None = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with `status`, naming each of `fields`."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["type"] == "about:blank"
+    assert problem["title"]
+    assert "Traceback" not in response.text
+    if detail is not None:
+        assert detail in problem["detail"]
+    if fields:
+        named = {error["field"] for error in problem["errors"]}
+        assert set(fields) <= named, f"{fields} not all in {named}"
+        assert all(error["message"] for error in problem["errors"])
+    return problem
