@@ -1,0 +1,159 @@
+"""The chart versioning rule (docs/releasing.md): any change under charts/X/ bumps X's version.
+
+The base to compare against, in order:
+1. CHART_VERSION_BASE (a git ref), when set;
+2. the merge base with origin/main, when HEAD is not on main (a pull request or a branch);
+3. on main itself, each chart's release tags `X-<version>` (what chart-releaser creates): a chart
+   whose current version was already released must not have changed since that tag, and no
+   released version may be above the current one.
+There is no silent pass: a named base that cannot be resolved fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.workflows.steps import ROOT
+
+CHARTS = sorted(p.parent for p in (ROOT / "charts").glob("*/Chart.yaml"))
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
+)
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, check=check, capture_output=True, text=True)
+
+
+def resolves(ref: str) -> bool:
+    return git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).returncode == 0
+
+
+def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    match = SEMVER.match(version)
+    assert match, f"{version!r} is not a SemVer 2 version"
+    major, minor, patch, pre = match.groups()
+    pre_key = tuple((0, int(p)) if p.isdigit() else (1, p) for p in (pre or "").split(".") if p)
+    # A pre-release sorts before its release.
+    return int(major), int(minor), int(patch), 0 if pre else 1, pre_key
+
+
+def comparison_base() -> str | None:
+    explicit = os.environ.get("CHART_VERSION_BASE")
+    if explicit:
+        assert resolves(explicit), f"CHART_VERSION_BASE={explicit} does not resolve to a commit"
+        return explicit
+    if resolves("origin/main"):
+        base = git("merge-base", "HEAD", "origin/main").stdout.strip()
+        head = git("rev-parse", "HEAD").stdout.strip()
+        if base != head:
+            return base
+    # On main itself (or without a remote): releases are what must not change under a version.
+    return None
+
+
+def chart_version(chart: Path, ref: str | None = None) -> str | None:
+    rel = (chart / "Chart.yaml").relative_to(ROOT).as_posix()
+    if ref is None:
+        text = (chart / "Chart.yaml").read_text(encoding="utf-8")
+    else:
+        shown = git("show", f"{ref}:{rel}", check=False)
+        if shown.returncode != 0:
+            return None
+        text = shown.stdout
+    return str(yaml.safe_load(text)["version"])
+
+
+def changed_since(chart: Path, ref: str) -> list[str]:
+    """Files under the chart that differ between ref and the working tree (committed or not)."""
+    rel = chart.relative_to(ROOT).as_posix()
+    diff = git("diff", "--name-only", ref, "--", rel).stdout.split()
+    untracked = git("ls-files", "--others", "--exclude-standard", "--", rel).stdout.split()
+    return sorted(set(diff + untracked))
+
+
+def release_tags(chart: Path) -> dict[str, str]:
+    name = chart.name
+    tags = git("tag", "--list", f"{name}-*").stdout.split()
+    return {t.removeprefix(f"{name}-"): t for t in tags if SEMVER.match(t.removeprefix(f"{name}-"))}
+
+
+def version_problems(chart: Path, base: str | None) -> list[str]:
+    version = chart_version(chart)
+    assert version is not None
+    semver_key(version)
+    if base is not None:
+        changed = changed_since(chart, base)
+        old = chart_version(chart, base)
+        if changed and old is not None and semver_key(version) <= semver_key(old):
+            return [
+                f"{chart.name}: {len(changed)} file(s) changed since {base} ({changed[0]} …)"
+                f" but version {version} is not above {old}"
+            ]
+        return []
+    tags = release_tags(chart)
+    newer = [v for v in tags if semver_key(v) > semver_key(version)]
+    if newer:
+        return [f"{chart.name}: version {version} is below released {max(newer, key=semver_key)}"]
+    if version in tags and changed_since(chart, tags[version]):
+        return [f"{chart.name}: changed since release tag {tags[version]}, bump version {version}"]
+    return []
+
+
+def test_there_are_charts() -> None:
+    assert {c.name for c in CHARTS} >= {"meatyapis"}
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda c: c.name)
+def test_changed_chart_bumps_its_version(chart: Path) -> None:
+    assert version_problems(chart, comparison_base()) == []
+
+
+def test_meatyapis_app_version_is_the_released_image_version() -> None:
+    """The chart's image tags default to appVersion: the version the release tags images with."""
+    chart = yaml.safe_load((ROOT / "charts/meatyapis/Chart.yaml").read_text(encoding="utf-8"))
+    for app in ("flask", "fastapi"):
+        text = (ROOT / f"apps/{app}/pyproject.toml").read_text(encoding="utf-8")
+        version = re.search(r'^version = "(.+)"$', text, re.MULTILINE)
+        assert version, app
+        assert version.group(1) == str(chart["appVersion"]), app
+
+
+def test_the_rule_catches_a_change_without_bump(tmp_path: Path) -> None:
+    """Against a real commit: a chart file edited after the base without a version bump fails."""
+    chart = CHARTS[0]
+    head = git("rev-parse", "HEAD").stdout.strip()
+    rel = (chart / "Chart.yaml").relative_to(ROOT).as_posix()
+    # A base commit (unreferenced, built in a private index) where the chart's version was higher
+    # and Chart.yaml differs: comparing the working tree against it must report the chart.
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    run("read-tree", head)
+    bumped = (chart / "Chart.yaml").read_text(encoding="utf-8").replace(
+        f"version: {chart_version(chart)}", "version: 999.0.0", 1
+    ) + "\n# differs\n"
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=ROOT,
+        input=bumped,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+    tree = run("write-tree")
+    fake_base = run("commit-tree", tree, "-p", head, "-m", "base with a higher chart version")
+    problems = version_problems(chart, fake_base)
+    assert len(problems) == 1
+    assert "not above 999.0.0" in problems[0]
