@@ -121,7 +121,7 @@ def test_env_from_configmap_with_checksum(defaults: list[dict], component: str) 
     assert c["envFrom"][0] == {"configMapRef": {"name": f"meatyapis-{component}"}}
     cfg = config(defaults, component)
     assert cfg["PORT"] == "8080"
-    assert cfg["BIND_HOST"] == "0.0.0.0"
+    assert cfg["BIND_HOST"] == "0.0.0.0"  # noqa: S104
     annotations = deployment(defaults, component)["spec"]["template"]["metadata"]["annotations"]
     assert len(annotations["checksum/config"]) == 64
     changed = objects({component: {"logLevel": "DEBUG"}})

@@ -1,0 +1,73 @@
+"""Bad values fail the render with a message naming the value."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.charts.meatyapis import CHART, CHART_DIR
+from tests.charts.render import render_error
+
+EXTERNAL = {"database": {"type": "external", "external": {"existingSecret": "db"}}}
+
+CASES: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("sqlite-replicas", {"flask": {"replicaCount": 2}},
+     ["flask.replicaCount=2", "flask.database.type=external", "SQLite"]),
+    ("sqlite-hpa", {"fastapi": {"autoscaling": {"enabled": True}}},
+     ["fastapi.autoscaling.enabled", "SQLite"]),
+    ("external-no-secret", {"flask": {"database": {"type": "external"}}},
+     ["flask.database.external.existingSecret"]),
+    ("grace-too-short", {"flask": {"terminationGracePeriodSeconds": 25}},
+     ["flask.terminationGracePeriodSeconds=25", "flask.preStop.seconds", "= 25"]),
+    ("ingress-and-route", {"fastapi": {"ingress": {"enabled": True}, "route": {"enabled": True}}},
+     ["fastapi.ingress.enabled", "fastapi.route.enabled"]),
+    ("pdb-both", {"flask": {"pdb": {"minAvailable": 1, "maxUnavailable": 1}}},
+     ["flask.pdb.minAvailable", "flask.pdb.maxUnavailable"]),
+    ("hpa-no-target", {"flask": {**EXTERNAL, "autoscaling": {"enabled": True, "targetCPU": 0}}},
+     ["flask.autoscaling.targetCPU"]),
+    ("hpa-min-over-max",
+     {"flask": {**EXTERNAL, "autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 2}}},
+     ["flask.autoscaling.minReplicas"]),
+    ("extra-config-overrides-chart", {"flask": {"extraConfig": {"PORT": "9000"}}},
+     ["flask.extraConfig.PORT"]),
+    # the schema: unknown keys and wrong types, named
+    ("typo", {"flask": {"replicaCont": 1}}, ["replicaCont"]),
+    ("top-level-typo", {"metric": {}}, ["metric"]),
+    ("wrong-type", {"fastapi": {"replicaCount": "two"}}, ["replicaCount"]),
+    ("bad-enum", {"flask": {"database": {"type": "mysql"}}}, ["type"]),
+    ("bad-prestop", {"flask": {"preStop": {"action": "wait"}}}, ["action"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("values", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("helm", ["helm3", "helm4"])
+def test_bad_values_fail_naming_the_value(
+    values: dict[str, Any], expected: list[str], helm: str
+) -> None:
+    error = render_error(CHART, values, helm=helm)
+    for text in expected:
+        assert text in error, (text, error)
+
+
+@pytest.fixture(scope="module")
+def chart_without_shared_files(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the chart before the rules and dashboards copies are placed in it."""
+    copy = tmp_path_factory.mktemp("bare") / CHART
+    shutil.copytree(CHART_DIR, copy, ignore=shutil.ignore_patterns("rules", "dashboards"))
+    return str(copy)
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [("prometheusRule", "files/rules/*.yaml"), ("dashboards", "files/dashboards/*.json")],
+)
+def test_rules_and_dashboards_need_their_files(
+    chart_without_shared_files: str, block: str, expected: str
+) -> None:
+    error = render_error(chart_without_shared_files, {"metrics": {block: {"enabled": True}}})
+    assert f"metrics.{block}.enabled" in error
+    assert expected in error
+    assert not (Path(chart_without_shared_files) / "files" / "rules").exists()
