@@ -34,7 +34,7 @@ run: install ## Run the services with their production servers on 127.0.0.1 (Ctr
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps charts ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -104,3 +104,15 @@ test-workflows: install ## Workflows call only existing targets/scripts, pinned 
 .PHONY: ct-lint
 ct-lint: ## chart-testing lint with the version-increment check against main (CI; needs ct)
 	ct lint --config ct.yaml
+
+## ---- charts ----------------------------------------------------------------------------------
+CHARTS := charts/meatyapis
+
+.PHONY: charts
+charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs
+	@test -x .tools/bin/helm4 && test -x .tools/bin/checkov || bash scripts/install-tools.sh
+	$(PYTEST) tests/charts -m charts -q
+
+.PHONY: charts-docs
+charts-docs: ## Regenerate each chart's README parameters and values.schema.json from values.yaml
+	$(UV_RUN) python scripts/chart_docs.py $(CHARTS)
