@@ -12,6 +12,9 @@ from types import TracebackType
 
 from tests.support.net import wait_for_status
 
+# The class's own `signal` method hides the module in its body, so defaults use this name.
+DEFAULT_STOP_SIGNAL = signal.SIGTERM
+
 
 class ServerProcess:
     """Runs `argv` in its own process group with output sent to `log_path`.
@@ -76,7 +79,7 @@ class ServerProcess:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int | None:
+    def stop(self, sig: signal.Signals = DEFAULT_STOP_SIGNAL) -> int | None:
         """Stop the server and everything it started; returns its exit code."""
         if self.proc is None:
             return None
