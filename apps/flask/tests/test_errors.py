@@ -1,0 +1,161 @@
+"""Every error is an RFC 9457 problem document: never a 500 page, never a trace."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from meatyapis_flask.db import database
+from sqlalchemy import text
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: object, status: int) -> dict[str, object]:
+    assert response.status_code == status  # type: ignore[attr-defined]
+    assert response.mimetype == PROBLEM  # type: ignore[attr-defined]
+    problem: dict[str, object] = response.get_json()  # type: ignore[attr-defined]
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["detail"]
+    assert str(problem["type"]).startswith(("about:blank", "urn:meatyapis:problem:"))
+    assert problem["request_id"] == response.headers["X-Request-ID"]  # type: ignore[attr-defined]
+    return problem
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"name": ', "not json", "", '{"name": "x",}', "\xff\xfe", "[" * 100_000],
+)
+def test_malformed_json_is_400(client: FlaskClient, raw: str) -> None:
+    response = client.post("/products", data=raw, content_type="application/json")
+    problem = assert_problem(response, 400)
+    assert "malformed JSON" in str(problem["detail"])
+
+
+@pytest.mark.parametrize("raw", ["[]", '"text"', "42", "null"])
+def test_body_must_be_an_object(client: FlaskClient, raw: str) -> None:
+    response = client.post("/products", data=raw, content_type="application/json")
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [{"field": "body", "message": "must be a JSON object"}]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_wrong_content_type_is_415(client: FlaskClient, content_type: str | None) -> None:
+    response = client.post("/add", data='{"a": 1, "b": 2}', content_type=content_type)
+    assert_problem(response, 415)
+
+
+def test_patch_415_advertises_accept_patch(client: FlaskClient) -> None:
+    created = client.post("/products", json={"name": "n", "price": 1, "quantity": 1})
+    response = client.patch(created.headers["Location"], data="x", content_type="text/plain")
+    assert_problem(response, 415)
+    assert "application/merge-patch+json" in response.headers["Accept-Patch"]
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"name": "n", "price": "1.00", "quantity": True}, ["quantity"]),
+        ({"name": "n", "price": True, "quantity": 1}, ["price"]),
+        ({"name": 5, "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "   ", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "x" * 201, "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "a\x00b", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "n", "price": "-1.00", "quantity": 1}, ["price"]),
+        ({"name": "n", "price": -1, "quantity": 1}, ["price"]),
+        ({"name": "n", "price": "1.999", "quantity": 1}, ["price"]),
+        ({"name": "n", "price": 1.999, "quantity": 1}, ["price"]),
+        ({"name": "n", "price": "1e3", "quantity": 1}, ["price"]),
+        ({"name": "n", "price": "abc", "quantity": 1}, ["price"]),
+        ({"name": "n", "price": 1e12, "quantity": 1}, ["price"]),
+        ({"name": "n", "price": {"amount": 1}, "quantity": 1}, ["price"]),
+        ({"name": "n", "price": 1, "quantity": -1}, ["quantity"]),
+        ({"name": "n", "price": 1, "quantity": 1.5}, ["quantity"]),
+        ({"name": "n", "price": 1, "quantity": 2**31}, ["quantity"]),
+        ({"name": "n", "price": 1, "quantity": "3"}, ["quantity"]),
+        ({"name": "n", "price": 1, "quantity": 1, "colour": "red"}, ["colour"]),
+        ({"name": "n"}, ["price", "quantity"]),
+        ({}, ["name", "price", "quantity"]),
+    ],
+)
+def test_invalid_product_fields_are_422_naming_each(
+    client: FlaskClient, body: dict[str, object], fields: list[str]
+) -> None:
+    problem = assert_problem(client.post("/products", json=body), 422)
+    errors = problem["errors"]
+    assert isinstance(errors, list)
+    assert sorted(e["field"] for e in errors) == fields
+    assert all(e["message"] for e in errors)
+
+
+def test_nan_price_is_400(client: FlaskClient) -> None:
+    raw = '{"name": "n", "price": NaN, "quantity": 1}'
+    assert_problem(client.post("/products", data=raw, content_type="application/json"), 400)
+
+
+def test_lone_surrogate_in_name_is_422(client: FlaskClient) -> None:
+    raw = '{"name": "bad \\ud800 name", "price": 1, "quantity": 1}'
+    problem = assert_problem(
+        client.post("/products", data=raw, content_type="application/json"), 422
+    )
+    assert problem["errors"] == [
+        {"field": "name", "message": "must not contain control characters"}
+    ]
+
+
+def test_oversize_body_is_413(client: FlaskClient) -> None:
+    raw = '{"name": "' + "x" * (1024 * 1024) + '", "price": 1, "quantity": 1}'
+    problem = assert_problem(
+        client.post("/products", data=raw, content_type="application/json"), 413
+    )
+    assert "1048576 bytes" in str(problem["detail"])
+
+
+def test_unknown_path_is_404(client: FlaskClient) -> None:
+    problem = assert_problem(client.get("/no/such/thing"), 404)
+    assert problem["type"] == "about:blank"
+    assert problem["instance"] == "/no/such/thing"
+
+
+def test_instance_is_percent_encoded(client: FlaskClient) -> None:
+    problem = assert_problem(client.get("/no such/ünicode"), 404)
+    assert problem["instance"] == "/no%20such/%C3%BCnicode"
+
+
+def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
+    response = client.delete("/hello")
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_unhandled_exception_is_a_generic_500_logged_with_traceback(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/explode")
+    def explode() -> str:
+        raise RuntimeError("secret internals")
+
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/explode")
+    problem = assert_problem(response, 500)
+    assert "secret" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert problem["detail"] == "an unexpected error occurred; it has been logged"
+    record = next(r for r in caplog.records if r.getMessage().startswith("unhandled exception"))
+    assert record.exc_info is not None
+    assert "secret internals" in str(record.exc_info[1])
+
+
+def test_database_outage_is_503_with_retry_after(app: Flask) -> None:
+    with app.app_context(), database().write() as session:
+        session.execute(text("DROP TABLE checkins"))
+    # A missing table is an OperationalError in SQLite, like a lost connection: 503, not 500.
+    response = app.test_client().get("/last-seen/alice")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "1"

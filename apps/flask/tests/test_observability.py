@@ -1,0 +1,204 @@
+"""JSON logs with request ids, and the metric contract of docs/observability.md (in-process)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from meatyapis_flask import lifecycle
+from meatyapis_flask.app import create_app
+from meatyapis_flask.logs import JsonFormatter, RequestIdFilter, logging_config
+
+from .conftest import make_settings
+
+
+@contextmanager
+def json_logs(logger_name: str = "") -> Iterator[list[dict[str, object]]]:
+    """Lines logged while the block runs, formatted exactly as in production."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger(logger_name or None)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    lines: list[dict[str, object]] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def test_access_line_per_request_with_route_and_request_id(client: FlaskClient) -> None:
+    with json_logs("meatyapis_flask.access") as lines:
+        created = client.post(
+            "/products",
+            json={"name": "n", "price": 1, "quantity": 1},
+            headers={"X-Request-ID": "req-42"},
+        )
+        client.get(created.headers["Location"])
+    first, second = lines
+    assert created.headers["X-Request-ID"] == "req-42"
+    assert first["request_id"] == "req-42"
+    assert first["method"] == "POST"
+    assert first["route"] == "/products"
+    assert first["path"] == "/products"
+    assert first["status"] == 201
+    assert isinstance(first["duration_ms"], float)
+    assert first["remote_addr"] == "127.0.0.1"
+    assert first["level"] == "INFO"
+    assert second["route"] == "/products/<int:product_id>"
+    assert re.fullmatch(r"[0-9a-f]{32}", str(second["request_id"]))
+
+
+@pytest.mark.parametrize("incoming", ["x" * 129, "bad id with spaces", "semi;colon", ""])
+def test_invalid_request_ids_are_replaced(client: FlaskClient, incoming: str) -> None:
+    response = client.get("/hello", headers={"X-Request-ID": incoming})
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_every_line_of_a_request_carries_its_id(app: Flask) -> None:
+    @app.get("/chatty")
+    def chatty() -> str:
+        logging.getLogger("meatyapis_flask.test").warning("inside the view")
+        return "ok"
+
+    with json_logs() as lines:
+        app.test_client().get("/chatty", headers={"X-Request-ID": "trace-7"})
+        logging.getLogger("meatyapis_flask.test").warning("after the request")
+    view_line = next(line for line in lines if line["message"] == "inside the view")
+    access = next(line for line in lines if line["logger"] == "meatyapis_flask.access")
+    after = next(line for line in lines if line["message"] == "after the request")
+    assert view_line["request_id"] == access["request_id"] == "trace-7"
+    assert "request_id" not in after
+
+
+def test_exceptions_are_logged_as_one_json_line() -> None:
+    formatter = JsonFormatter()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    line = formatter.format(record)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert "ValueError: boom" in parsed["exception"]
+    assert "Traceback" in parsed["exception"]
+
+
+def test_logging_config_routes_gunicorn_to_json_stdout() -> None:
+    config = logging_config("WARNING")
+    assert config["root"] == {"level": "WARNING", "handlers": ["stdout"]}
+    assert config["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
+    assert config["loggers"]["gunicorn.error"]["propagate"] is True
+    assert config["loggers"]["gunicorn.access"]["propagate"] is False
+
+
+def samples(client: FlaskClient) -> dict[str, float]:
+    text = client.get("/metrics").get_data(as_text=True)
+    result = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            result[name] = float(value)
+    return result
+
+
+def test_metrics_follow_the_contract(client: FlaskClient) -> None:
+    client.get("/hello")
+    client.get("/hello")
+    client.get("/products/12345")
+    for path in ("/random-a", "/random-b", "/x/y/z"):
+        client.get(path)
+    client.get("/healthz")
+    client.get("/readyz")
+    client.get("/metrics")
+    series = samples(client)
+    assert (
+        series['http_request_duration_seconds_count{handler="/hello",method="GET",status="200"}']
+        == 2
+    )
+    assert (
+        series[
+            'http_request_duration_seconds_count{handler="/products/<int:product_id>",'
+            'method="GET",status="404"}'
+        ]
+        == 1
+    )
+    assert (
+        series['http_request_duration_seconds_count{handler="none",method="GET",status="404"}'] == 3
+    )
+    assert series['meatyapis_build_info{app="meatyapis-flask",version="0.1.0"}'] == 1
+    assert series['http_requests_inprogress{handler="/hello",method="GET"}'] == 0
+    buckets = sorted(
+        float(re.search(r'le="([^"]+)"', name).group(1))  # type: ignore[union-attr]
+        for name in series
+        if name.startswith('http_request_duration_seconds_bucket{handler="/hello"')
+    )
+    assert buckets == [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf")]
+    for excluded in ("/metrics", "/healthz", "/readyz"):
+        assert not any(f'handler="{excluded}"' in name for name in series), excluded
+    assert not any("random" in name for name in series)
+
+
+def test_in_progress_gauge_counts_the_running_request(app: Flask) -> None:
+    seen: list[str] = []
+
+    @app.get("/peek")
+    def peek() -> str:
+        metrics = app.test_client().get("/metrics").get_data(as_text=True)
+        seen.extend(line for line in metrics.splitlines() if line.startswith("http_requests_in"))
+        return "ok"
+
+    app.test_client().get("/peek")
+    assert 'http_requests_inprogress{handler="/peek",method="GET"} 1.0' in seen
+
+
+def test_metrics_can_be_turned_off(sqlite_url: str) -> None:
+    client = create_app(make_settings(sqlite_url, metrics_enabled=False)).test_client()
+    assert client.get("/hello").status_code == 200
+    assert client.get("/metrics").status_code == 404
+
+
+def test_probes(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ready"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    app = create_app(make_settings("sqlite:////nonexistent-dir/catalog.db"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["detail"] == "the database is unreachable"
+
+
+def test_readyz_is_503_once_shutdown_began(client: FlaskClient, fresh_lifecycle: None) -> None:
+    assert client.get("/readyz").status_code == 200
+    lifecycle.begin_shutdown()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["detail"] == "shutting down"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_openapi_document_is_served(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["version"] == "0.1.0"
+    rules = {
+        re.sub(r"<(?:int:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for rule in client.application.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    assert rules == set(document["paths"])
