@@ -11,6 +11,7 @@ packages=(
   shellcheck
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap   # container images
   unzip
+  openssl               # certificates for the fake Kubernetes API server of the chart tests
 )
 
 missing=()
