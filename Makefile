@@ -110,7 +110,9 @@ CHARTS := charts/meatyapis
 
 .PHONY: charts
 charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs
-	@test -x .tools/bin/helm4 && test -x .tools/bin/checkov || bash scripts/install-tools.sh
+	@test -x .tools/bin/helm4 && test -x .tools/bin/checkov \
+		&& test -d .tools/node_modules/@kubernetes-models/prometheus-operator \
+		|| bash scripts/install-tools.sh
 	$(PYTEST) tests/charts -m charts -q
 
 .PHONY: charts-docs

