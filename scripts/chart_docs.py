@@ -26,6 +26,8 @@ GENERATOR = ROOT / ".tools" / "bin" / "readme-generator"
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 # Kubernetes IntOrString fields (a count or a percentage such as "25%").
 INT_OR_STRING = {"maxSurge", "maxUnavailable", "minAvailable"}
+# Lists whose default is empty but whose items are names.
+STRING_LISTS = {"imagePullSecrets"}
 # Values with a closed set of choices, by their last path elements.
 ENUMS = {
     ("database", "type"): ["sqlite", "external"],
@@ -62,7 +64,7 @@ def tighten(node: dict[str, Any], value: Any, path: tuple[str, ...] = ()) -> Non
     if isinstance(value, list):
         # the generator guesses item types from the default; keep only what the default shows
         node.pop("items", None)
-        if value and all(isinstance(item, str) for item in value):
+        if path[-1] in STRING_LISTS or (value and all(isinstance(item, str) for item in value)):
             node["items"] = {"type": "string"}
         elif value and all(isinstance(item, dict) for item in value):
             node["items"] = {"type": "object"}

@@ -38,6 +38,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("top-level-typo", {"metric": {}}, ["metric"]),
     ("wrong-type", {"fastapi": {"replicaCount": "two"}}, ["replicaCount"]),
     ("bad-enum", {"flask": {"database": {"type": "mysql"}}}, ["type"]),
+    ("pull-secret-objects", {"global": {"imagePullSecrets": [{"name": "regcred"}]}},
+     ["imagePullSecrets"]),
     ("bad-prestop", {"flask": {"preStop": {"action": "wait"}}}, ["action"]),
 ]  # fmt: skip
 
@@ -71,3 +73,9 @@ def test_rules_and_dashboards_need_their_files(
     assert f"metrics.{block}.enabled" in error
     assert expected in error
     assert not (Path(chart_without_shared_files) / "files" / "rules").exists()
+
+
+def test_kubernetes_older_than_1_29_is_refused() -> None:
+    error = render_error(CHART, kube_version="1.28.9")
+    assert "kubeVersion" in error
+    assert ">=1.29.0-0" in error
