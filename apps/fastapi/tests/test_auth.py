@@ -10,6 +10,8 @@ from collections.abc import Callable
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from meatyapis_fastapi.dependencies import get_clock
+from meatyapis_fastapi.models import User
 from sqlalchemy import select
 
 from apps.fastapi.tests.helpers import (
@@ -20,8 +22,6 @@ from apps.fastapi.tests.helpers import (
     login,
     register,
 )
-from meatyapis_fastapi.dependencies import get_clock
-from meatyapis_fastapi.models import User
 
 
 def test_register_returns_the_user_without_password(db_client: TestClient) -> None:

@@ -35,3 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     argv_gunicorn = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG]
     os.execv(sys.executable, [*argv_gunicorn, *args.gunicorn_args])  # noqa: S606
     return 0  # pragma: no cover - execv does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())

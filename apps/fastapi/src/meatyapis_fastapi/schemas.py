@@ -5,11 +5,40 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+)
 
 # JSON numbers beyond 64 bits lose precision in most clients; refuse them rather than round.
 Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
 Username = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]{3,32}$", examples=["ada_lovelace"])]
+
+
+def _email(value: str) -> str:
+    """A syntactically valid address (no DNS lookup), normalized and lower-cased.
+
+    Reserved domains are refused, except `.test` (RFC 6761 names it for testing).
+    """
+    try:
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as err:
+        raise ValueError(f"not a valid email address: {err}") from None
+    return checked.normalized.lower()
+
+
+Email = Annotated[
+    str,
+    Field(max_length=320),
+    AfterValidator(_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 320}),
+]
 Password = Annotated[str, Field(min_length=8, max_length=128, examples=["correct horse battery"])]
 
 
@@ -36,7 +65,7 @@ class AddResult(BaseModel):
 
 class RegisterRequest(StrictModel):
     username: Username
-    email: EmailStr
+    email: Email
     password: Password
 
 

@@ -72,7 +72,7 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 )
 def register(body: RegisterRequest, session: SessionDep, passwords: PasswordsDep) -> User:
     """Create a user. The password is stored only as an argon2id hash and never returned."""
-    email = body.email.lower()
+    email = body.email
     taken = _taken(session, body.username, email)
     if taken:
         raise HTTPException(409, taken)

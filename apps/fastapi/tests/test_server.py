@@ -1,0 +1,189 @@
+"""The real server: gunicorn with 4 uvicorn workers on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from meatyapis_fastapi.migrate import upgrade
+from prometheus_client.parser import text_string_to_metric_families
+
+from apps.fastapi.tests.helpers import PASSWORD, SECRET
+from tests.support.net import free_port
+from tests.support.processes import ServerProcess, wait_until
+
+pytestmark = pytest.mark.integration
+
+WORKERS = 4
+
+
+@dataclass
+class Server:
+    process: ServerProcess
+    url: str
+    metrics_dir: Path
+
+
+def start_server(tmp: Path, **env: str) -> ServerProcess:
+    port = free_port()
+    database_url = f"sqlite:///{tmp / 'identity.db'}"
+    upgrade(database_url)
+    environment = {
+        "PORT": str(port),
+        "BIND_HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "DATABASE_URL": database_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        "TOKEN_SECRET": SECRET,
+        "GRACEFUL_TIMEOUT": "30",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
+        **env,
+    }
+    return ServerProcess(
+        [sys.executable, "-m", "meatyapis_fastapi.cli", "serve"],
+        log_path=tmp / "server.log",
+        env=environment,
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        ready_timeout=90,
+    )
+
+
+def base_url(process: ServerProcess) -> str:
+    assert process.ready_url is not None
+    return process.ready_url.removesuffix("/readyz")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("fastapi-server")
+    with start_server(tmp) as process:
+        yield Server(process, base_url(process), tmp / "metrics")
+
+
+def duration_counts(url: str) -> dict[tuple[str, str, str], float]:
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    counts = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "http_request_duration_seconds_count":
+                labels = sample.labels
+                counts[(labels["handler"], labels["method"], labels["status"])] = sample.value
+    return counts
+
+
+def test_api_end_to_end(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert client.get("/").json() == {"Welcome": "to the MeatyAPIs FastAPI service!"}
+        registered = client.post(
+            "/register", json={"username": "ada", "email": "ada@example.com", "password": PASSWORD}
+        )
+        assert registered.status_code == 201
+        token_response = client.post("/login", data={"username": "ada", "password": PASSWORD})
+        assert token_response.status_code == 200
+        headers = {"Authorization": f"Bearer {token_response.json()['access_token']}"}
+        # Every worker verifies a token another worker signed.
+        for _ in range(12):
+            with httpx.Client(base_url=server.url, timeout=30) as fresh:
+                assert fresh.get("/verify", headers=headers).json()["username"] == "ada"
+        assert client.get("/info", headers=headers).json() == {"info": "The answer is 42."}
+        assert client.get("/users/me", headers=headers).json()["username"] == "ada"
+        denied = client.get("/info")
+        assert denied.status_code == 401
+        assert denied.headers["www-authenticate"] == "Bearer"
+        missing = client.get("/nope", headers={"X-Request-ID": "integration-1"})
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.headers["x-request-id"] == "integration-1"
+        assert client.get("/docs").status_code == 200
+        assert "server" not in client.get("/hello").headers
+
+
+def test_metric_totals_are_exact_across_workers(server: Server) -> None:
+    requests = 400
+    before = duration_counts(server.url).get(("/hello", "GET", "200"), 0.0)
+
+    def hit(_: int) -> int:
+        with httpx.Client(base_url=server.url, timeout=30) as client:  # a new connection each
+            return client.get("/hello").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(hit, range(requests)))
+    assert statuses == [200] * requests
+    after = duration_counts(server.url)[("/hello", "GET", "200")]
+    assert after - before == requests
+    writers = {p.name.split("_")[-1] for p in server.metrics_dir.glob("histogram_*.db")}
+    assert len(writers) >= 2, f"requests reached only {writers}"
+
+
+def test_cardinality_stays_bounded_after_random_404s(server: Server) -> None:
+    before = duration_counts(server.url)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+
+        def hit(_: int) -> int:
+            return client.get(f"/{uuid.uuid4().hex}/{uuid.uuid4().hex[:6]}").status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(hit, range(2000)))
+    assert set(statuses) == {404}
+    after = duration_counts(server.url)
+    new_series = set(after) - set(before)
+    assert new_series <= {("none", "GET", "404")}
+    assert after[("none", "GET", "404")] - before.get(("none", "GET", "404"), 0.0) == 2000
+    assert len(after) < 40
+
+
+def test_logs_are_json_lines_with_request_ids(server: Server) -> None:
+    httpx.get(f"{server.url}/hello", headers={"X-Request-ID": "log-check-7"}, timeout=30)
+    assert wait_until(lambda: "log-check-7" in server.process.log_path.read_text(), timeout=10)
+    entries = [json.loads(line) for line in server.process.log_path.read_text().splitlines()]
+    mine = [e for e in entries if e.get("request_id") == "log-check-7"]
+    assert [(e["route"], e["status"]) for e in mine] == [("/hello", 200)]
+
+
+def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
+    # Full-cost argon2 makes each registration take long enough to be caught in flight.
+    process = start_server(tmp_path, PASSWORD_HASH_TIME_COST="8", PASSWORD_HASH_MEMORY_KIB="65536")
+    with process:
+        url = base_url(process)
+        results: list[int | str] = []
+        lock = threading.Lock()
+
+        def register(i: int) -> None:
+            body = {"username": f"user{i}", "email": f"u{i}@example.com", "password": PASSWORD}
+            try:
+                status: int | str = httpx.post(f"{url}/register", json=body, timeout=60).status_code
+            except httpx.HTTPError as err:
+                status = repr(err)
+            with lock:
+                results.append(status)
+
+        threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        # All eight are being served (parsed, hashing) before the stop signal arrives.
+        assert wait_until(lambda: in_flight(url) == len(threads), timeout=30, interval=0.02)
+        process.signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=90)
+        assert process.wait(timeout=60) == 0
+    assert results == [201] * 8, results
+
+
+def in_flight(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "http_requests_inprogress" and sample.labels["handler"] == "/register"
+    )
