@@ -278,3 +278,13 @@ def test_network_policy_defaults(tmp_path: Path) -> None:
     open_np = find_object(open_objs, "NetworkPolicy", "meatyapis-flask")
     assert open_np["spec"]["ingress"][0] == {"ports": [{"port": "http", "protocol": "TCP"}]}
     assert not find_objects(objects({"networkPolicy": {"enabled": False}}), "NetworkPolicy")
+
+
+def test_names_fit_kubernetes_limits_with_the_longest_release_name() -> None:
+    release = "r" * 53  # Helm's limit for release names
+    values = {"metrics": {"dashboards": {"enabled": True}}}
+    objs = render_chart(CHART, values, release=release, namespace=NAMESPACE)
+    names = [o["metadata"]["name"] for o in objs]
+    assert all(len(name) <= 63 for name in names), [n for n in names if len(n) > 63]
+    assert len(objs) == len({(o["kind"], o["metadata"]["name"]) for o in objs})
+    assert f"{'r' * 39}-fastapi-token-generator" in names

@@ -51,8 +51,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* ---- component helpers: context is (dict "root" $ "c" "flask|fastapi") ---- */}}
 
+{{/* Room is left for the longest suffix, "-fastapi-token-generator" (24 characters). */}}
 {{- define "meatyapis.component.fullname" -}}
-{{- printf "%s-%s" (include "meatyapis.fullname" .root | trunc 55 | trimSuffix "-") .c -}}
+{{- printf "%s-%s" (include "meatyapis.fullname" .root | trunc 39 | trimSuffix "-") .c -}}
 {{- end -}}
 
 {{- define "meatyapis.component.selectorLabels" -}}
