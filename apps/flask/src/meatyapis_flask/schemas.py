@@ -10,9 +10,7 @@ from typing import Annotated
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Field,
     PlainValidator,
-    StrictInt,
     field_validator,
     model_validator,
 )
@@ -56,6 +54,16 @@ def _price(value: object) -> Decimal:
     return price.quantize(_CENT)
 
 
+def _quantity(value: object) -> int:
+    # JSON Schema counts 3.0 as an integer, so an integral number is accepted; 3.5 is not.
+    number = _finite_number(value)
+    if number != number.to_integral_value():
+        raise ValueError("must be an integer")
+    if not 0 <= number <= QUANTITY_MAX:
+        raise ValueError(f"must be between 0 and {QUANTITY_MAX}")
+    return int(number)
+
+
 def _name(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
@@ -71,7 +79,7 @@ def _name(value: object) -> str:
 Operand = Annotated[Decimal | int, PlainValidator(_operand)]
 Price = Annotated[Decimal, PlainValidator(_price)]
 Name = Annotated[str, PlainValidator(_name)]
-Quantity = Annotated[StrictInt, Field(ge=0, le=QUANTITY_MAX)]
+Quantity = Annotated[int, PlainValidator(_quantity)]
 
 
 class _Strict(BaseModel):

@@ -30,7 +30,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_OFFSET = 2**31 - 1
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
-_VERSION_TAG = re.compile(r"^[0-9]{1,10}$")
+_ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
+_VERSION = re.compile(r"^[0-9]{1,10}$")
 
 
 def etag(product: Product) -> str:
@@ -77,11 +78,31 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """(weak, opaque value) of each entity tag in an If-Match / If-None-Match list."""
+    return [(bool(weak), value) for weak, value in _ENTITY_TAG.findall(header)]
+
+
 def _expected_versions() -> set[int] | None:
-    """The versions If-Match allows: None when absent or `*` (any current version)."""
-    if "If-Match" not in request.headers or request.if_match.star_tag:
+    """The versions If-Match allows: None when absent or `*` (any current version).
+
+    If-Match uses the strong comparison (RFC 9110 13.1.1): weak tags never match.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
         return None
-    return {int(tag) for tag in request.if_match.as_set() if _VERSION_TAG.match(tag)}
+    return {
+        int(value) for weak, value in _entity_tags(header) if not weak and _VERSION.match(value)
+    }
+
+
+def _none_match(product: Product) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2)."""
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return False
+    current = str(product.version)
+    return header.strip() == "*" or any(value == current for _, value in _entity_tags(header))
 
 
 def _unique_violation(err: IntegrityError) -> bool:
@@ -157,7 +178,7 @@ def get_product(product_id: int) -> Response:
         product = session.get(Product, product_id)
     if product is None:
         raise _not_found(product_id)
-    if request.if_none_match.contains_weak(etag(product).strip('"')):
+    if _none_match(product):
         not_modified = Response(status=304, headers={"ETag": etag(product)})
         del not_modified.headers["Content-Type"]
         return not_modified
