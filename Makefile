@@ -34,7 +34,7 @@ run: install ## Run the services with their production servers on 127.0.0.1 (Ctr
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps charts ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps charts test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -81,6 +81,10 @@ images: ## Build both service images (podman; the local base image first if abse
 		-f apps/fastapi/Dockerfile -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
 	@$(MAKE) image-sizes
 
+.PHONY: test-images
+test-images: install ## Build the images, then run each as Kubernetes/OpenShift would (podman; CONTAINER_ENGINE=docker too)
+	$(PYTEST) tests/images -m images -q -s
+
 .PHONY: image-sizes
 image-sizes: ## Print the size of both service images
 	@for app in flask fastapi; do \
@@ -98,8 +102,8 @@ lint-workflows: install ## actionlint + GitHub schema on the workflows, shellche
 	$(UV_RUN) python -m tests.workflows.steps
 
 .PHONY: test-workflows
-test-workflows: install ## Workflows call only existing targets/scripts, pinned actions; chart versions bumped
-	$(PYTEST) tests/workflows -q
+test-workflows: install ## Workflow rules, chart version bumps, e2e helpers (load generator, checks)
+	$(PYTEST) tests/workflows tests/e2e -q
 
 .PHONY: ct-lint
 ct-lint: ## chart-testing lint with the version-increment check against main (CI; needs ct)
