@@ -45,12 +45,18 @@ start_service() {
 extra_env=(IDENTITY_URL="http://127.0.0.1:$FASTAPI_PORT")
 start_service flask "$FLASK_PORT" meatyapis-flask catalog.db "${FLASK_DATABASE_URL:-}"
 
+# The identity service signs tokens with TOKEN_SECRET: a fresh random one per run unless given.
+extra_env=(TOKEN_SECRET="${TOKEN_SECRET:-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')}")
+start_service fastapi "$FASTAPI_PORT" meatyapis-fastapi identity.db "${FASTAPI_DATABASE_URL:-}"
+
 wait_ready flask "http://127.0.0.1:$FLASK_PORT/readyz"
+wait_ready fastapi "http://127.0.0.1:$FASTAPI_PORT/readyz"
 
 cat <<MSG
 
 MeatyAPIs is running (logs in $RUN_DIR/):
   catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          metrics: /metrics  API: /openapi.json
+  identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          metrics: /metrics  docs: /docs
 Press Ctrl-C to stop.
 MSG
 wait
