@@ -1,0 +1,134 @@
+"""Every ci/ scenario of charts/monitoring: Helm 3 and 4 lint, strict Kubernetes schemas of the
+oldest and newest supported versions, promtool on the rendered Prometheus configuration, checkov,
+deterministic renders, generated README and schema up to date."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+from kubernetes_validate.utils import all_versions
+
+from prometheus import local
+from tests.charts.monitoring import (
+    CHART,
+    CHART_DIR,
+    NAMESPACE,
+    RELEASE,
+    SCENARIOS,
+    objects,
+    prometheus_config,
+    rule_files,
+    scenario_id,
+)
+from tests.charts.render import ROOT, TOOLS_BIN, helm_binary, render
+
+OLDEST = "1.29.0"
+NEWEST = max(all_versions(), key=lambda v: tuple(int(p) for p in v.split(".")))
+CUSTOM_KINDS = {"Route"}  # no schema in kubernetes-validate; asserted in the feature tests
+scenarios = pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
+
+
+def test_there_are_the_three_scenarios() -> None:
+    assert [scenario_id(s) for s in SCENARIOS] == ["01-defaults", "02-production", "03-openshift"]
+
+
+@scenarios
+@pytest.mark.parametrize("helm", ["helm3", "helm4"])
+def test_lint_strict(scenario: Path, helm: str) -> None:
+    result = subprocess.run(
+        [helm_binary(helm), "lint", "--strict", str(CHART_DIR), "--values", str(scenario)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 chart(s) failed" in result.stdout
+    assert "[WARNING]" not in result.stdout + result.stderr
+
+
+@scenarios
+@pytest.mark.parametrize("version", [OLDEST, NEWEST])
+def test_objects_valid_against_kubernetes_schemas(scenario: Path, version: str) -> None:
+    checked = 0
+    for obj in objects(values_files=[scenario], kube_version=version):
+        if obj["kind"] in CUSTOM_KINDS:
+            continue
+        kubernetes_validate.validate(obj, version, strict=True)
+        checked += 1
+    assert checked >= 20
+
+
+@scenarios
+def test_promtool_accepts_the_rendered_configuration(scenario: Path, tmp_path: Path) -> None:
+    """The rendered prometheus.yml and rule files, laid out as the pod mounts them. Debian's
+    promtool has no Kubernetes discovery: only that block is swapped for an equivalent pod."""
+    objs = objects(values_files=[scenario])
+    config = local.with_static_pods(
+        prometheus_config(objs), [local.Pod("meatyapis-flask", "10.0.0.7:8080")]
+    )
+    config_file = local.write(tmp_path, config, rule_files(objs))
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: scripts/install-system.sh installs Debian's prometheus"
+    result = subprocess.run(
+        [promtool, "check", "config", str(config_file)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") >= 2  # the config and each rule file
+
+
+@scenarios
+def test_renders_identical_with_helm3_and_helm4_and_twice(scenario: Path) -> None:
+    first = render(CHART, values_files=[scenario], namespace=NAMESPACE, release=RELEASE)
+    again = subprocess.run(
+        [helm_binary("helm3"), "template", RELEASE, str(CHART_DIR), "--namespace", NAMESPACE,
+         "--kube-version", "1.29.0", "--values", str(scenario)],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert again == first.text
+    helm4 = render(
+        CHART, values_files=[scenario], namespace=NAMESPACE, release=RELEASE, helm="helm4"
+    )
+    assert helm4.objects == first.objects
+
+
+def test_no_render_time_randomness_or_cluster_lookups() -> None:
+    pattern = re.compile(r"\b(lookup|randAlphaNum|randAlpha|randNumeric|randAscii|now|uuidv4)\b")
+    offenders = [
+        f"{path.relative_to(CHART_DIR)}: {line.strip()}"
+        for path in (CHART_DIR / "templates").rglob("*")
+        if path.is_file()
+        for line in path.read_text().splitlines()
+        if pattern.search(line.split("{{/*")[0]) and "{{" in line
+    ]
+    assert offenders == []
+
+
+def test_readme_and_schema_are_generated_from_values() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "chart_docs.py"), "--check", str(CHART_DIR)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_checkov_passes_on_every_scenario(tmp_path: Path) -> None:
+    for scenario in SCENARIOS:
+        rendered = render(CHART, values_files=[scenario], namespace=NAMESPACE, release=RELEASE)
+        (tmp_path / f"{scenario_id(scenario)}.yaml").write_text(rendered.text)
+    result = subprocess.run(
+        [str(TOOLS_BIN / "checkov"), "--config-file", str(ROOT / ".checkov.yaml"),
+         "--directory", str(tmp_path), "--output", "cli"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    passed = re.search(r"Passed checks: (\d+), Failed checks: (\d+)", result.stdout)
+    assert passed, result.stdout[-2000:]
+    assert int(passed.group(1)) > 500
+    assert passed.group(2) == "0"
