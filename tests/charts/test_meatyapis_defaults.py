@@ -187,3 +187,25 @@ def test_helm_test_pod_runs_the_round_trip(defaults: list[dict]) -> None:
     assert env["FASTAPI_URL"] == config(defaults, "flask")["IDENTITY_URL"]
     assert env["FLASK_URL"].startswith("http://meatyapis-flask.")
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def _admits(policy: dict, labels: dict[str, str]) -> bool:
+    """Whether a same-namespace pod with these labels may reach the policy's pods."""
+    for rule in policy["spec"]["ingress"]:
+        for peer in rule.get("from", [{}]):
+            selector = peer.get("podSelector", {}).get("matchLabels")
+            same_namespace = "namespaceSelector" not in peer and selector is not None
+            if same_namespace and selector.items() <= labels.items():
+                return True
+    return False
+
+
+def test_network_policies_admit_the_release_callers(defaults: list[dict]) -> None:
+    flask_pod = deployment(defaults, "flask")["spec"]["template"]["metadata"]["labels"]
+    test_pod = find_object(defaults, "Pod", "meatyapis-test-round-trip")["metadata"]["labels"]
+    identity = find_object(defaults, "NetworkPolicy", "meatyapis-fastapi")
+    catalog = find_object(defaults, "NetworkPolicy", "meatyapis-flask")
+    assert _admits(identity, flask_pod)
+    assert _admits(identity, test_pod)
+    assert _admits(catalog, test_pod)
+    assert not _admits(catalog, {"app.kubernetes.io/name": "something-else"})
