@@ -190,3 +190,14 @@ def test_worker_uses_uvloop_httptools_and_flips_readiness() -> None:
         assert server.should_exit
     finally:
         shutting_down.clear()
+
+
+def test_main_builds_the_app_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    main = importlib.import_module("meatyapis_fastapi.main")
+    main = importlib.reload(main)
+    assert main.app.state.settings.database_url == sqlite_url
+    assert main.app.title == "meatyapis-fastapi"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
 from meatyapis_fastapi.config import ConfigError, load_database_settings, load_settings
+from meatyapis_fastapi.logging_config import configure_logging
 from meatyapis_fastapi.migrate import upgrade
+
+logger = logging.getLogger("meatyapis_fastapi.cli")
 
 GUNICORN_CONFIG = "python:meatyapis_fastapi.gunicorn_conf"
 
@@ -22,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "migrate":
-            upgrade(load_database_settings().database_url)
-            print("database is at the newest schema", file=sys.stderr)
+            database_url = load_database_settings().database_url
+            configure_logging("INFO")
+            upgrade(database_url)
+            logger.info("database is at the newest schema")
             return 0
         # Fail here, naming the variable, rather than in every worker; pass on the signing key
         # (DEV_MODE may have generated it) so that gunicorn and its workers share it.
