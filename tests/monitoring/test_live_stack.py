@@ -1,0 +1,362 @@
+"""The live proof: both services (several gunicorn workers each) and a real Prometheus whose
+configuration and rules come from `helm template charts/monitoring` (Kubernetes pod discovery
+swapped for the same pods as static targets, see prometheus/local.py), real traffic with errors.
+
+Alerts fire and resolve within the test's time by loading, next to the real rules, the same SLO
+rules and alerts time-compressed 60x (`prometheus.generate.rule_groups(time_scale=60)`: windows
+and `for:` divided by 60, e.g. 1h/5m -> 1m/5s) through the chart's `prometheus.extraRuleGroups`
+value. The thresholds, expressions and rule structure are the real ones; the promtool unit tests
+prove the real windows and durations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from prometheus import generate as rules
+from prometheus import local
+from tests.monitoring import promql
+from tests.support.net import HOST, free_port
+from tests.support.processes import ServerProcess, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+NAMESPACE = "local"
+FLASK, FASTAPI = "meatyapis-flask", "meatyapis-fastapi"
+TIME_SCALE = 60
+COMPRESSED_ALERTS = f"meatyapis-alerts-x{TIME_SCALE}"
+WORKERS = "3"
+# The only queries allowed to return nothing: Kubernetes' own metrics (cAdvisor,
+# kube-state-metrics), which no process here exposes. They must still be valid PromQL.
+KUBERNETES_ONLY = {
+    ("meatyapis-service-detail.json", "CPU by pod"),
+    ("meatyapis-service-detail.json", "Memory by pod"),
+    ("meatyapis-service-detail.json", "Container restarts by pod"),
+}
+# Series Prometheus itself attaches to every target.
+PROMETHEUS_SYNTHETIC = {"up", "scrape_duration_seconds"}
+RATE_INTERVAL = "15s"  # what Grafana's $__rate_interval becomes at a 1s scrape interval, rounded up
+
+
+@dataclass
+class Service:
+    name: str
+    cli: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: ServerProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        self.process = ServerProcess(
+            [self.cli, "serve"], log_path=self.log, env=self.env, ready_url=f"{self.url}/readyz"
+        ).start()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.stop(signal.SIGKILL)
+
+
+@dataclass
+class Stack:
+    prometheus: str
+    flask: Service
+    fastapi: Service
+    flask_db: Path
+    pods: list[local.Pod] = field(default_factory=list)
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=10)
+        body = response.json()
+        assert body["status"] == "success", f"{expr}\n{body}"
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def alerts(self, group: str, name: str) -> list[dict[str, Any]]:
+        body = httpx.get(f"{self.prometheus}/api/v1/rules", params={"type": "alert"}, timeout=10)
+        for g in body.json()["data"]["groups"]:
+            if g["name"] == group:
+                for rule in g["rules"]:
+                    if rule["name"] == name:
+                        found: list[dict[str, Any]] = rule["alerts"]
+                        return found
+        raise AssertionError(f"no alert {name} in group {group}")
+
+    def firing(self, group: str, name: str, service: str) -> bool:
+        return any(
+            a["state"] == "firing" and a["labels"].get("service") == service
+            for a in self.alerts(group, name)
+        )
+
+
+def _service(name: str, cli: str, tmp: Path, extra: dict[str, str]) -> Service:
+    port = free_port()
+    env = {
+        "PORT": str(port),
+        "BIND_HOST": HOST,
+        "WEB_CONCURRENCY": WORKERS,
+        "DATABASE_URL": f"sqlite:///{tmp / name}.db",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"{name}-metrics"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    ServerProcess([cli, "migrate"], log_path=tmp / f"{name}.log", env=env).start().wait(120)
+    return Service(name, cli, port, env, tmp / f"{name}.log")
+
+
+@contextlib.contextmanager
+def traffic(stack: Stack) -> Iterator[threading.Event]:
+    """Background requests to both services, good and bad (4xx); bounded in time and count."""
+    stop = threading.Event()
+
+    def drive() -> None:
+        with httpx.Client(timeout=5) as client:
+            token = ""
+            for i in range(20_000):
+                if stop.is_set():
+                    return
+                with contextlib.suppress(httpx.HTTPError):
+                    f, a = stack.flask.url, stack.fastapi.url
+                    client.get(f"{f}/products")
+                    client.get(f"{f}/hello")
+                    client.get(f"{f}/products/{i % 3 + 1}")  # 200 or 404
+                    client.post(f"{f}/products", json={"name": f"p{i}", "price": 1, "quantity": 1})
+                    client.get(f"{f}/no-such-page")  # 404, handler="none"
+                    client.get(f"{a}/hello")
+                    client.get(f"{a}/users/me")  # 401
+                    if not token and i % 20 == 0:
+                        client.post(
+                            f"{a}/register",
+                            json={"username": "ada", "email": "ada@example.com",
+                                  "password": "correct horse battery staple"},
+                        )  # fmt: skip
+                        login = client.post(
+                            f"{a}/login",
+                            json={"username": "ada", "password": "correct horse battery staple"},
+                        )
+                        token = login.json().get("access_token", "") if login.is_success else ""
+                    if token:
+                        client.get(f"{a}/users/me", headers={"Authorization": f"Bearer {token}"})
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=drive, daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("live")
+    flask = _service(FLASK, "meatyapis-flask", tmp, {})
+    fastapi = _service(FASTAPI, "meatyapis-fastapi", tmp, {"DEV_MODE": "true"})
+    flask.env["IDENTITY_URL"] = fastapi.url
+    prom_port = free_port()
+    values = {
+        "prometheus": {
+            "port": prom_port,
+            "scrapeInterval": "1s",
+            "scrapeTimeout": "1s",
+            "evaluationInterval": "1s",
+            "extraRuleGroups": rules.rule_groups(time_scale=TIME_SCALE)["groups"],
+        }
+    }
+    config, rule_files = local.render(values)
+    pods = [
+        local.Pod(FLASK, f"{HOST}:{flask.port}", namespace=NAMESPACE),
+        local.Pod(FASTAPI, f"{HOST}:{fastapi.port}", namespace=NAMESPACE),
+    ]
+    config_file = local.write(tmp / "prometheus", local.with_static_pods(config, pods), rule_files)
+    prometheus = ServerProcess(
+        [
+            "prometheus",
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={tmp / 'prometheus' / 'data'}",
+            f"--web.listen-address={HOST}:{prom_port}",
+        ],
+        log_path=tmp / "prometheus.log",
+        ready_url=f"http://{HOST}:{prom_port}/-/ready",
+    )
+    try:
+        fastapi.start()
+        flask.start()
+        prometheus.start()
+        yield Stack(f"http://{HOST}:{prom_port}", flask, fastapi, tmp / f"{FLASK}.db", pods)
+    finally:
+        prometheus.stop()
+        for service in (flask, fastapi):
+            if service.process is not None:
+                service.process.stop()
+
+
+def _exposed_metric_names(service: Service) -> set[str]:
+    names = set()
+    for line in httpx.get(f"{service.url}/metrics", timeout=10).text.splitlines():
+        if line and not line.startswith("#"):
+            names.add(line.split("{", 1)[0].split(" ", 1)[0])
+    return names
+
+
+def _recorded_names() -> set[str]:
+    data = yaml.safe_load(rules.SOURCE.read_text())
+    return {r["record"] for g in data["groups"] for r in g["rules"] if "record" in r}
+
+
+def _errors(db: Path, on: bool) -> None:
+    """Fault injection: hide the products table from the catalog (its answers turn 503)."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        if on:
+            connection.execute("ALTER TABLE products RENAME TO products_hidden")
+        else:
+            connection.execute("ALTER TABLE products_hidden RENAME TO products")
+        connection.commit()
+
+
+def test_live_stack(stack: Stack) -> None:
+    # 1. every target is up, with the labels the chart's relabeling produces
+    assert wait_until(lambda: len(stack.query("up == 1")) == 3, timeout=30), stack.query("up")
+    labels = {r["metric"].get("service"): r["metric"] for r in stack.query("up")}
+    for pod in stack.pods:
+        assert labels[pod.app]["namespace"] == NAMESPACE
+        assert labels[pod.app]["pod"] == f"{pod.app}-0"
+        assert labels[pod.app]["instance"] == pod.address
+    assert labels[None]["job"] == "prometheus"  # the self-scrape
+
+    with traffic(stack):
+        assert wait_until(
+            lambda: len(stack.query('http_request_duration_seconds_count{status="404"}')) >= 2,
+            timeout=30,
+        )
+        assert not stack.firing(COMPRESSED_ALERTS, "MeatyAPIsAvailabilityBudgetBurnFast", FLASK)
+
+        # 2. inject errors: the availability alert fires (compressed copy) and the real alert's
+        # condition holds on the real recordings
+        _errors(stack.flask_db, on=True)
+        try:
+            assert wait_until(
+                lambda: stack.firing(
+                    COMPRESSED_ALERTS, "MeatyAPIsAvailabilityBudgetBurnFast", FLASK
+                ),
+                timeout=60,
+                interval=1,
+            ), stack.alerts(COMPRESSED_ALERTS, "MeatyAPIsAvailabilityBudgetBurnFast")
+            assert not stack.firing(
+                COMPRESSED_ALERTS, "MeatyAPIsAvailabilityBudgetBurnFast", FASTAPI
+            )
+            real = yaml.safe_load(rules.SOURCE.read_text())
+            fast = next(
+                r for g in real["groups"] for r in g["rules"]
+                if r.get("alert") == "MeatyAPIsAvailabilityBudgetBurnFast"
+            )  # fmt: skip
+            assert wait_until(
+                lambda: FLASK in {r["metric"]["service"] for r in stack.query(fast["expr"])},
+                timeout=30,
+                interval=1,
+            )
+
+            # 3. with errors and 4xx in the data: every dashboard query and recording rule
+            check_dashboards(stack)
+            check_recording_rules(stack)
+        finally:
+            _errors(stack.flask_db, on=False)
+
+        # 4. errors stop: the alert resolves once the short windows are clean
+        assert wait_until(
+            lambda: (
+                not stack.firing(COMPRESSED_ALERTS, "MeatyAPIsAvailabilityBudgetBurnFast", FLASK)
+            ),
+            timeout=90,
+            interval=1,
+        )
+
+        # 5. a service dies: target-down fires; it comes back: resolved
+        stack.fastapi.kill()
+        assert wait_until(
+            lambda: stack.firing(COMPRESSED_ALERTS, "MeatyAPIsTargetDown", FASTAPI),
+            timeout=45,
+            interval=1,
+        ), stack.alerts(COMPRESSED_ALERTS, "MeatyAPIsTargetDown")
+        stack.fastapi.start()
+        assert wait_until(
+            lambda: not stack.firing(COMPRESSED_ALERTS, "MeatyAPIsTargetDown", FASTAPI),
+            timeout=45,
+            interval=1,
+        )
+        assert stack.query(f'up{{service="{FASTAPI}"}}')[0]["value"][1] == "1"
+
+
+def check_dashboards(stack: Stack) -> None:
+    """Every panel query, with the variables set to this stack's values, is valid PromQL and
+    returns data (except KUBERNETES_ONLY); every metric it names is exposed by the services,
+    recorded by the rules, or one Prometheus attaches to targets."""
+    known = (
+        _exposed_metric_names(stack.flask)
+        | _exposed_metric_names(stack.fastapi)
+        | _recorded_names()
+        | PROMETHEUS_SYNTHETIC
+    )
+    values = {
+        "namespace": NAMESPACE,
+        "pod": ".*",
+        "route": ".*",
+        "window": "30d",
+        "__rate_interval": RATE_INTERVAL,
+    }
+    checked, exempt, empty, unknown = 0, set(), [], []
+    for name in promql.all_dashboards():
+        for variable, selector, label in promql.variable_queries(name):
+            selector = promql.expand(selector, {**values, "service": ".*"})
+            found = httpx.get(
+                f"{stack.prometheus}/api/v1/label/{label}/values",
+                params={"match[]": selector},
+                timeout=10,
+            ).json()["data"]
+            assert found, f"{name}: variable ${variable} has no values ({selector})"
+            if variable == "service":
+                assert {FLASK, FASTAPI} <= set(found)
+        # the detail dashboard is about one service: the catalog, which also calls out
+        service = FLASK if "service-detail" in name else ".*"
+        for query in promql.panel_queries(name):
+            result = stack.query(promql.expand(query.expr, {**values, "service": service}))
+            checked += 1
+            if (name, query.panel) in KUBERNETES_ONLY:
+                exempt.add((name, query.panel))
+                assert all(m.startswith(("container_", "kube_")) for m in query.metrics())
+                continue
+            if not result:
+                empty.append(f"{name} / {query.panel}: {query.expr}")
+            unknown += [f"{name} / {query.panel}: {m}" for m in query.metrics() - known]
+    assert exempt == KUBERNETES_ONLY
+    assert {"metrics no service exposes": unknown, "queries without data": empty} == {
+        "metrics no service exposes": [],
+        "queries without data": [],
+    }
+    assert checked >= 40
+
+
+def check_recording_rules(stack: Stack) -> None:
+    missing = [
+        name
+        for name in sorted(_recorded_names())
+        if not stack.query(f'{name}{{namespace="{NAMESPACE}"}}')
+    ]
+    assert missing == [], "recording rules without data"
