@@ -28,13 +28,13 @@ tools: ## Install helm 3 and 4, actionlint and the chart README generator into .
 ## ---- run -----------------------------------------------------------------------------------
 
 .PHONY: run
-run: install ## Run the services with their production servers on 127.0.0.1 (Ctrl-C stops all)
+run: install tools ## Run the services and Prometheus on 127.0.0.1 (Ctrl-C stops all)
 	bash scripts/run.sh
 
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps charts test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps charts test-monitoring test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -57,6 +57,7 @@ test-apps: install ## Unit and integration tests of both services, with branch c
 # access: podman, a locally debootstrapped base image, host network and CA bundle for builds.
 # With Docker and a registry: make images CONTAINER_ENGINE=docker PYTHON_BASE=python:3.11-slim-bookworm IMAGE_BUILD_FLAGS=
 CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
+override CONTAINERS_CONF := $(abspath $(CONTAINERS_CONF))
 export CONTAINERS_CONF
 CONTAINER_ENGINE ?= podman
 LOCAL_BASE_IMAGE := localhost/meatyapis-base:bookworm
@@ -110,7 +111,7 @@ ct-lint: ## chart-testing lint with the version-increment check against main (CI
 	ct lint --config ct.yaml
 
 ## ---- charts ----------------------------------------------------------------------------------
-CHARTS := charts/meatyapis
+CHARTS := charts/meatyapis charts/monitoring
 
 .PHONY: charts
 charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs
@@ -122,3 +123,21 @@ charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, 
 .PHONY: charts-docs
 charts-docs: ## Regenerate each chart's README parameters and values.schema.json from values.yaml
 	$(UV_RUN) python scripts/chart_docs.py $(CHARTS)
+
+## ---- monitoring: rules, dashboards, live Prometheus ----------------------------------------
+
+.PHONY: rules
+rules: install ## Regenerate prometheus/rules/ (prometheus/generate.py) and copy it into both charts
+	$(UV_RUN) python -m prometheus.generate
+
+.PHONY: dashboards
+dashboards: install ## Regenerate grafana/dashboards/*.json (grafana/generate.py) and copy them into both charts
+	$(UV_RUN) python -m grafana.generate
+
+.PHONY: test-monitoring
+test-monitoring: install ## promtool check and unit tests of the rules; dashboards regenerated and checked
+	$(PYTEST) tests/monitoring -q -m "not integration"
+
+.PHONY: test-monitoring-live
+test-monitoring-live: install ## Both services + a real Prometheus configured by charts/monitoring: dashboards, rules, alerts
+	$(PYTEST) tests/monitoring -q -m integration

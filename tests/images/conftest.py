@@ -12,8 +12,13 @@ from tests.images.engine import APPS, ROOT, image, inspect_image
 BUILD_TIMEOUT = 900
 
 
+_failed: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def built_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if _failed:  # pytest would run a failed session fixture again for every test
+        pytest.fail(_failed[0])
     log = tmp_path_factory.mktemp("images") / "make-images.log"
     started = time.monotonic()
     with log.open("w") as out:
@@ -25,8 +30,9 @@ def built_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             timeout=BUILD_TIMEOUT,
             check=False,
         )
-    text = log.read_text()
-    assert result.returncode == 0, f"make images failed:\n{text[-5000:]}"
+    if result.returncode != 0:
+        _failed.append(f"make images failed:\n{log.read_text()[-5000:]}")
+        pytest.fail(_failed[0])
     print(f"\nmake images: {time.monotonic() - started:.0f} s")
     for app in APPS:
         size = inspect_image(image(app))["Size"]

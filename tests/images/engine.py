@@ -34,7 +34,12 @@ else:
     _TMPFS_OPTIONS = "rw,mode=1777"
 SCRATCH = [f"--tmpfs=/tmp:{_TMPFS_OPTIONS}", f"--tmpfs=/tmp/prometheus-multiproc:{_TMPFS_OPTIONS}"]
 # podman settings this host needs (runc, allowed ulimits), as `make images` uses them.
-ENV = {"CONTAINERS_CONF": str(ROOT / "scripts/podman/containers.conf"), **os.environ}
+ENV = {
+    **os.environ,
+    "CONTAINERS_CONF": str(
+        (ROOT / os.environ.get("CONTAINERS_CONF", "scripts/podman/containers.conf")).resolve()
+    ),
+}
 # Generous bound for a single engine command (a run of `migrate` included), not a timed assert.
 COMMAND_TIMEOUT = 180
 
