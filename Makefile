@@ -57,6 +57,7 @@ test-apps: install ## Unit and integration tests of both services, with branch c
 # access: podman, a locally debootstrapped base image, host network and CA bundle for builds.
 # With Docker and a registry: make images CONTAINER_ENGINE=docker PYTHON_BASE=python:3.11-slim-bookworm IMAGE_BUILD_FLAGS=
 CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
+override CONTAINERS_CONF := $(abspath $(CONTAINERS_CONF))
 export CONTAINERS_CONF
 CONTAINER_ENGINE ?= podman
 LOCAL_BASE_IMAGE := localhost/meatyapis-base:bookworm
