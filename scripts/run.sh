@@ -49,14 +49,26 @@ start_service flask "$FLASK_PORT" meatyapis-flask catalog.db "${FLASK_DATABASE_U
 extra_env=(TOKEN_SECRET="${TOKEN_SECRET:-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')}")
 start_service fastapi "$FASTAPI_PORT" meatyapis-fastapi identity.db "${FASTAPI_DATABASE_URL:-}"
 
+# Prometheus with the monitoring chart's configuration and rules (the live test's setup): the
+# chart's pod discovery swapped for the two services as static targets (prometheus/local.py).
+python -m prometheus.local --out "$RUN_DIR/prometheus" --port "$PROMETHEUS_PORT" \
+  --pod "meatyapis-flask=127.0.0.1:$FLASK_PORT" --pod "meatyapis-fastapi=127.0.0.1:$FASTAPI_PORT" \
+  >/dev/null
+prometheus --config.file="$RUN_DIR/prometheus/config/prometheus.yml" \
+  --storage.tsdb.path="$RUN_DIR/prometheus/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+  >>"$RUN_DIR/prometheus.log" 2>&1 &
+pids+=($!)
+
 wait_ready flask "http://127.0.0.1:$FLASK_PORT/readyz"
 wait_ready fastapi "http://127.0.0.1:$FASTAPI_PORT/readyz"
+wait_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 
 cat <<MSG
 
 MeatyAPIs is running (logs in $RUN_DIR/):
   catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          metrics: /metrics  API: /openapi.json
   identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          metrics: /metrics  docs: /docs
+  Prometheus          http://127.0.0.1:$PROMETHEUS_PORT/          alerts: /alerts  targets: /targets
 Press Ctrl-C to stop.
 MSG
 wait
