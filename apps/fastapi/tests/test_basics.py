@@ -88,6 +88,11 @@ def test_oversize_body_by_content_length(client: TestClient) -> None:
     body = b'{"a": 1, "b": 2, "pad": "' + b"x" * 70_000 + b'"}'
     response = client.post("/add", content=body, headers={"content-type": "application/json"})
     assert_problem(response, 413, detail="65536 bytes")
+    assert "x-request-id" in response.headers
+    metrics = client.get("/metrics").text
+    assert (
+        'http_request_duration_seconds_count{handler="/add",method="POST",status="413"}' in metrics
+    )
 
 
 def test_oversize_body_streamed_without_content_length(client: TestClient) -> None:

@@ -42,8 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_docs(app)
     install_problem_handlers(app)
-    metrics.instrument(app, enabled=settings.metrics_enabled)
+    # Each middleware added wraps the ones before: body limit, then metrics, then request context.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    metrics.instrument(app, enabled=settings.metrics_enabled)
     app.add_middleware(RequestContextMiddleware)  # outermost: sees every request and error
     metrics.build_middleware_stack(app)
     return app
