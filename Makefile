@@ -83,8 +83,8 @@ images: ## Build both service images (podman; the local base image first if abse
 	@$(MAKE) image-sizes
 
 .PHONY: test-images
-test-images: install ## Build the images, then run each as Kubernetes/OpenShift would (podman; CONTAINER_ENGINE=docker too)
-	$(PYTEST) tests/images -m images -q -s
+test-images: install ## Build the images, run each as Kubernetes/OpenShift would, and compose.yaml's services; check compose.yaml
+	$(PYTEST) tests/images tests/compose -q -s
 
 .PHONY: image-sizes
 image-sizes: ## Print the size of both service images
