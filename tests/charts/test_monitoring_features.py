@@ -252,9 +252,10 @@ def test_grafana_admin_generated_once_in_cluster(defaults: list[dict[str, Any]])
     job = find_object(defaults, "Job", f"{GRAFANA}-admin-secret")
     hooks = job["metadata"]["annotations"]
     assert hooks["helm.sh/hook"] == "pre-install,pre-upgrade"
-    script = container(job, "generate")["command"][2]
-    assert "if error.code != 404" in script  # creates only when absent
-    assert env(container(job, "generate"))["SECRET_NAME"] == f"{GRAFANA}-admin"
+    variables = env(container(job, "generate"))
+    assert variables["SECRET_NAME"] == f"{GRAFANA}-admin"
+    assert variables["SECRET_RANDOM_KEYS"] == "admin-password"
+    assert json.loads(variables["SECRET_LITERALS"]) == {"admin-user": "admin"}
     role = find_object(defaults, "Role", f"{GRAFANA}-admin-secret")
     assert role["rules"][0]["resourceNames"] == [f"{GRAFANA}-admin"]
     for kind in ("ServiceAccount", "Role", "RoleBinding"):
