@@ -10,6 +10,7 @@ packages=(
   wrk                   # load generator for benchmarks and the reliability suite
   shellcheck
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap   # container images
+  netavark aardvark-dns iptables   # podman networks (compose service names) and published ports
   unzip
   openssl               # certificates for the fake Kubernetes API server of the chart tests
 )
