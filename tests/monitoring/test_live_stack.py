@@ -360,3 +360,9 @@ def check_recording_rules(stack: Stack) -> None:
         if not stack.query(f'{name}{{namespace="{NAMESPACE}"}}')
     ]
     assert missing == [], "recording rules without data"
+    # every alert expression is valid PromQL on the real data (firing or not)
+    data = yaml.safe_load(rules.SOURCE.read_text())
+    alerts = [r for g in data["groups"] for r in g["rules"] if "alert" in r]
+    assert len(alerts) == 7
+    for alert in alerts:
+        stack.query(alert["expr"])
