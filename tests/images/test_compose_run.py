@@ -38,7 +38,7 @@ def compose(project: str, env: dict[str, str], *args: str) -> subprocess.Complet
 
 
 @pytest.fixture
-def stack(built_images: dict[str, str]) -> Iterator[tuple[dict[str, str], Callable[[], str]]]:
+def stack(built_images: dict[str, str]) -> Iterator[tuple[dict[str, str], Callable[..., str]]]:
     project = f"meatyapis-test-{uuid.uuid4().hex[:8]}"
     ports = {"flask": free_port(), "fastapi": free_port()}
     env = {
@@ -54,20 +54,33 @@ def stack(built_images: dict[str, str]) -> Iterator[tuple[dict[str, str], Callab
     try:
         assert up.returncode == 0, up.stdout[-4000:]
         urls = {app: f"http://127.0.0.1:{port}" for app, port in ports.items()}
-        yield urls, lambda: compose(project, env, "logs").stdout[-6000:]
+        yield urls, lambda *args: compose(project, env, *args).stdout[-6000:]
     finally:
         down = compose(project, env, "down", "--volumes", "--timeout", "30")
         assert down.returncode == 0, down.stdout[-4000:]
 
 
 def test_compose_services_start_migrate_and_answer(
-    stack: tuple[dict[str, str], Callable[[], str]],
+    stack: tuple[dict[str, str], Callable[..., str]],
 ) -> None:
-    urls, logs = stack
+    urls, run = stack
     for app, base in urls.items():
         try:
             wait_for_status(f"{base}/readyz", 200, timeout=120)
         except TimeoutError:
-            pytest.fail(f"{app} from compose.yaml never became ready:\n{logs()}")
+            pytest.fail(f"{app} from compose.yaml never became ready:\n{run('logs')}")
         assert http_status(f"{base}/hello") == 200
         assert http_status(f"{base}/metrics") == 200
+
+    # The catalog reaches the identity service by its compose name (IDENTITY_URL=http://fastapi:8080).
+    out = run("exec", "-T", "flask", "python3", "-c", _IDENTITY_FROM_FLASK)
+    assert "identity readyz 200" in out, out
+    assert "IDENTITY_URL=http://fastapi:8080" in out, out
+
+
+_IDENTITY_FROM_FLASK = """
+import os, urllib.request
+url = os.environ["IDENTITY_URL"]
+print(f"IDENTITY_URL={url}")
+print("identity readyz", urllib.request.urlopen(url + "/readyz", timeout=10).status)
+"""
