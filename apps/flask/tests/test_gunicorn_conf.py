@@ -14,6 +14,7 @@ from meatyapis_flask import lifecycle
 
 HOOKS = {
     "on_starting",
+    "pre_request",
     "child_exit",
     "post_worker_init",
     "worker_int",
@@ -50,6 +51,7 @@ class Server:
 class Worker:
     def __init__(self, pid: int = 4242) -> None:
         self.pid = pid
+        self.log = Log()
         self.exits: list[int] = []
 
     def handle_exit(self, signum: int, frame: FrameType | None) -> None:
@@ -149,6 +151,24 @@ def test_child_exit_marks_the_worker_dead(multiproc_dir: Path) -> None:
     assert counter.exists()  # counters of dead workers still count
 
 
+class Request:
+    def __init__(self, content_length: str) -> None:
+        self.headers = [("HOST", "x"), ("CONTENT-LENGTH", content_length)]
+        self.closed = False
+
+    def force_close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("content_length", "closed"), [("10", False), ("1048576", False), ("1048577", True)]
+)
+def test_oversize_requests_close_the_connection(content_length: str, closed: bool) -> None:
+    request = Request(content_length)
+    load_conf().pre_request(Worker(), request)
+    assert request.closed is closed
+
+
 def test_sigterm_in_a_worker_flips_readiness_then_drains(fresh_lifecycle: None) -> None:
     conf = load_conf()
     previous = signal.getsignal(signal.SIGTERM)
@@ -163,6 +183,10 @@ def test_sigterm_in_a_worker_flips_readiness_then_drains(fresh_lifecycle: None) 
         signal.signal(signal.SIGTERM, previous)
     assert lifecycle.shutting_down()
     assert worker.exits == [signal.SIGTERM]
+    assert worker.log.lines == [
+        "worker 4242: app loaded, serving",
+        "worker 4242: draining, readiness is now 503",
+    ]
 
 
 @pytest.mark.parametrize("hook", ["worker_int", "worker_abort"])

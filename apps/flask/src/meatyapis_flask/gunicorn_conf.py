@@ -67,16 +67,26 @@ def child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+def pre_request(worker: Any, req: Any) -> None:
+    """A body over MAX_BODY_BYTES is refused (413) unread, and gunicorn drains at most 64 KiB of
+    an unread body: close the connection after the answer rather than promise keep-alive."""
+    for name, value in req.headers:
+        if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > _settings.max_body_bytes:
+            req.force_close()
+
+
 def post_worker_init(worker: Any) -> None:
     """Chain the worker's SIGTERM handler: readiness turns 503 as soon as draining starts."""
     graceful_exit = worker.handle_exit
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         begin_shutdown()
+        worker.log.info("worker %s: draining, readiness is now 503", worker.pid)
         graceful_exit(signum, frame)
 
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.siginterrupt(signal.SIGTERM, False)
+    worker.log.info("worker %s: app loaded, serving", worker.pid)
 
 
 def worker_int(worker: Any) -> None:
