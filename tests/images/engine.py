@@ -123,4 +123,4 @@ def detached(*args: str) -> Iterator[Container]:
     try:
         yield Container(name)
     finally:
-        engine("rm", "--force", "--time=0", name, check=False)
+        engine("rm", "--force", *(["--time=0"] if ENGINE == "podman" else []), name, check=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -158,3 +160,79 @@ def test_shell_lint_fails_on_a_bad_run_block(tmp_path: Path) -> None:
     workflow["jobs"]["j"]["steps"] = [{"run": 'cd "${{ runner.temp }}"\nrm -rf "${DIR:?}"/*'}]
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(workflow), encoding="utf-8")
     assert shellcheck_all(tmp_path, scripts=[]) == 0
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    return data
+
+
+def _steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{action}@")]
+
+
+def test_ci_covers_lint_python_matrix_charts_and_kind_e2e() -> None:
+    jobs = _workflow("ci.yaml")["jobs"]
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    runs = {job_id: [s.get("run", "") for s in job["steps"]] for job_id, job in jobs.items()}
+    assert "make lint" in runs["lint"]
+    assert "make test" in runs["test"]
+    assert {"make charts", "make ct-lint"} <= set(runs["charts"])
+    assert _steps_using(jobs["charts"], "helm/chart-testing-action")
+    assert _steps_using(jobs["e2e"], "helm/kind-action")
+    assert [r for r in runs["e2e"] if r] == ["bash tests/e2e/kind.sh"]
+    ct = yaml.safe_load((ROOT / "ct.yaml").read_text())
+    assert ct["check-version-increment"] is True
+    assert ct["target-branch"] == "main"
+
+
+def test_release_builds_multi_arch_signed_images_and_releases_charts() -> None:
+    doc = _workflow("release.yaml")
+    triggers = doc[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert triggers["push"]["branches"] == ["main"]
+    jobs = doc["jobs"]
+    images = jobs["images"]
+    assert images["strategy"]["matrix"]["app"] == ["flask", "fastapi"]
+    assert images["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
+    build = _steps_using(images, "docker/build-push-action")[0]["with"]
+    assert build["platforms"] == "linux/amd64,linux/arm64"
+    assert build["push"] is True
+    assert build["sbom"] is True
+    assert build["provenance"] == "mode=max"
+    assert "type=gha" in build["cache-from"]
+    tags = _steps_using(images, "docker/metadata-action")[0]["with"]["tags"]
+    assert "type=sha" in tags
+    assert "steps.app.outputs.version" in tags
+    assert any("release.sh sign" in s.get("run", "") for s in images["steps"])
+    charts = jobs["charts"]
+    assert charts["needs"] == ["images"]
+    assert _steps_using(charts, "helm/chart-releaser-action")
+    assert any("release.sh push-charts" in s.get("run", "") for s in charts["steps"])
+    verify = jobs["verify"]
+    assert verify["needs"] == ["images"]
+    assert any("release.sh verify" in s.get("run", "") for s in verify["steps"])
+
+
+def test_release_script_prints_the_app_versions() -> None:
+    for app in ("flask", "fastapi"):
+        result = subprocess.run(
+            ["bash", "scripts/ci/release.sh", "app-version", app],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        pyproject = (ROOT / f"apps/{app}/pyproject.toml").read_text()
+        version = re.search(r'^version = "(.+)"$', pyproject, re.MULTILINE)
+        assert version is not None
+        assert result.stdout.strip() == f"version={version.group(1)}"
+    bad = subprocess.run(
+        ["bash", "scripts/ci/release.sh", "app-version", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert bad.returncode == 2
