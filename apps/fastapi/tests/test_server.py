@@ -151,6 +151,33 @@ def test_logs_are_json_lines_with_request_ids(server: Server) -> None:
     assert [(e["route"], e["status"]) for e in mine] == [("/hello", 200)]
 
 
+def test_login_rate_limit_holds_across_workers(server: Server) -> None:
+    """Failures land on different workers; the count lives in the database, so all see it."""
+    with httpx.Client(base_url=server.url, timeout=30, headers={"Connection": "close"}) as client:
+        body = {"username": "mallory-target", "password": "guess"}
+        statuses = [client.post("/login", json=body).status_code for _ in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+
+
+def access_client(process: ServerProcess, request_id: str) -> str:
+    assert wait_until(lambda: request_id in process.log_path.read_text(), timeout=10)
+    for line in process.log_path.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("request_id") == request_id and entry["logger"].endswith("access"):
+            return str(entry["client"])
+    raise AssertionError(f"no access line for {request_id}")
+
+
+def test_forwarded_for_is_trusted_from_allowed_proxies_only(server: Server, tmp_path: Path) -> None:
+    spoof = {"X-Forwarded-For": "203.0.113.9"}
+    httpx.get(f"{server.url}/hello", headers={**spoof, "X-Request-ID": "xff-1"}, timeout=30)
+    assert access_client(server.process, "xff-1") == "203.0.113.9"  # 127.0.0.1 is trusted
+    with start_server(tmp_path, WEB_CONCURRENCY="1", FORWARDED_ALLOW_IPS="10.9.9.9") as other:
+        url = base_url(other)
+        httpx.get(f"{url}/hello", headers={**spoof, "X-Request-ID": "xff-2"}, timeout=30)
+        assert access_client(other, "xff-2") == "127.0.0.1"
+
+
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     # Full-cost argon2 makes each registration take long enough to be caught in flight.
     process = start_server(tmp_path, PASSWORD_HASH_TIME_COST="8", PASSWORD_HASH_MEMORY_KIB="65536")
