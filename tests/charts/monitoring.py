@@ -23,7 +23,8 @@ def scenario_id(path: Path) -> str:
 
 
 def objects(values: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-    return render_chart(CHART, values, namespace=NAMESPACE, release=RELEASE, **kwargs)
+    kwargs.setdefault("release", RELEASE)
+    return render_chart(CHART, values, namespace=NAMESPACE, **kwargs)
 
 
 def prometheus_config(objs: list[dict[str, Any]]) -> dict[str, Any]:

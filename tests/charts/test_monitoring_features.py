@@ -376,3 +376,19 @@ def test_grafana_can_be_left_out() -> None:
     assert [o for o in objs if "grafana" in o["metadata"]["name"]] == []
     pod = find_object(objs, "Pod", "monitoring-test-connection")
     assert env(pod["spec"]["containers"][0])["GRAFANA_URL"] == ""
+
+
+def test_names_fit_63_characters_with_the_longest_release_name() -> None:
+    release = "r" * 53  # Helm's limit for release names
+    objs = objects(
+        {"alertmanager": {"enabled": True}, "grafana": {"persistence": {"enabled": True}}},
+        release=release,
+    )
+    namespaced = [o for o in objs if not o["kind"].startswith("Cluster")]
+    too_long = [o["metadata"]["name"] for o in namespaced if len(o["metadata"]["name"]) > 63]
+    assert too_long == []
+    kinds_and_names = [
+        (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in namespaced
+    ]
+    assert len(set(kinds_and_names)) == len(kinds_and_names)  # still unique after truncation
+    assert any(name.endswith("-grafana-admin-secret") for _, _, name in kinds_and_names)

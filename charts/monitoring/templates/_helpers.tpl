@@ -19,7 +19,10 @@
 {{/* "<fullname>-<component>", e.g. monitoring-prometheus. Argument: (list . "prometheus") */}}
 {{- define "monitoring.component.fullname" -}}
 {{- $root := index . 0 }}
-{{- printf "%s-%s" (include "monitoring.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- $component := index . 1 }}
+{{- /* the component part is never cut: the release part makes room for it */}}
+{{- $prefix := include "monitoring.fullname" $root | trunc (int (sub 62 (len $component))) | trimSuffix "-" }}
+{{- printf "%s-%s" $prefix $component }}
 {{- end }}
 
 {{/* Labels. Argument: (list . "prometheus") */}}
@@ -152,7 +155,7 @@ seccompProfile:
 {{- end }}
 
 {{- define "monitoring.grafana.adminSecretName" -}}
-{{- default (printf "%s-admin" (include "monitoring.component.fullname" (list . "grafana"))) .Values.grafana.admin.existingSecret }}
+{{- default (include "monitoring.component.fullname" (list . "grafana-admin")) .Values.grafana.admin.existingSecret }}
 {{- end }}
 
 {{/* Value checks: a bad value fails the render with a message naming it. */}}
