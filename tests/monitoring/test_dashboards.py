@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
+from grafana_foundation_sdk.models.dashboard import Dashboard, RowPanel
 
 from grafana import generate
 
@@ -109,3 +111,19 @@ def test_slo_lines_are_drawn() -> None:
         defaults = overview[title]["fieldConfig"]["defaults"]
         assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
         assert value in [s["value"] for s in defaults["thresholds"]["steps"]]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_json_decodes_with_the_grafana_schema_models(name: str) -> None:
+    """The committed JSON reads back into the SDK's typed dashboard model (the Grafana schema)
+    with every panel and query intact."""
+    register_default_plugins()
+    raw = load(name)
+    model = Dashboard.from_json(raw)
+    assert model.uid == raw["uid"]
+    decoded = [
+        (p.title, [t.expr for t in p.targets or []])
+        for p in model.panels or []
+        if not isinstance(p, RowPanel)
+    ]
+    assert decoded == [(p["title"], [t["expr"] for t in p["targets"]]) for p in panels(raw)]
