@@ -55,6 +55,10 @@ class PostgresServer:
             str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.user,
             "--auth=trust", "-E", "UTF8", "--no-sync",
         )
+        self._pg_ctl_start()
+        return self
+
+    def _pg_ctl_start(self) -> None:
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
             "-l", str(self.base_dir / "server.log"),
@@ -62,7 +66,6 @@ class PostgresServer:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             "start",
         )
-        return self
 
     def stop(self, mode: str = "fast") -> None:
         if self.data_dir.exists():
@@ -75,10 +78,7 @@ class PostgresServer:
     def restart(self) -> None:
         """Stop and start the same cluster on the same port (for outage tests)."""
         self.stop()
-        self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
-            "-l", str(self.base_dir / "server.log"), "start",
-        )
+        self._pg_ctl_start()  # the same options: a bare `pg_ctl start` would listen on 5432
 
     def create_database(self, name: str | None = None) -> str:
         """Create a fresh database and return its SQLAlchemy (psycopg 3) URL."""
