@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,24 +41,57 @@ TEMPLATES = ("templates/prometheus/configmap.yaml", "templates/prometheus/rules-
 class Pod:
     """A process standing in for a pod: what pod discovery would know about it."""
 
-    app: str  # the pod label app.kubernetes.io/name
-    address: str  # host:port of its metrics endpoint
-    name: str = ""
+    address: str  # host:port the process listens on (the pod IP and metrics port)
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    name: str
     namespace: str = "local"
-    path: str = "/metrics"
+
+    @classmethod
+    def annotated(cls, app: str, address: str, namespace: str = "local") -> Pod:
+        """A pod labelled and annotated as the meatyapis chart does it."""
+        return cls(
+            address,
+            {"app.kubernetes.io/name": app},
+            {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": address.rsplit(":", 1)[1],
+                "prometheus.io/path": "/metrics",
+            },
+            f"{app}-0",
+            namespace,
+        )
+
+    @classmethod
+    def from_template(cls, template: Mapping[str, Any], address: str, namespace: str) -> Pod:
+        """A pod from a rendered pod template (labels and annotations as the chart wrote them);
+        only the port annotation follows the local process, which listens on `address`."""
+        metadata = template["metadata"]
+        annotations = dict(metadata.get("annotations") or {})
+        if "prometheus.io/port" in annotations:
+            annotations["prometheus.io/port"] = address.rsplit(":", 1)[1]
+        labels = dict(metadata["labels"])
+        return cls(address, labels, annotations, f"{labels['app.kubernetes.io/name']}-0", namespace)
 
     def meta_labels(self) -> dict[str, str]:
-        host, port = self.address.rsplit(":", 1)
-        return {
+        """The __meta_kubernetes_* labels of Prometheus' pod role (same sanitizing of names)."""
+        meta = {
             "__meta_kubernetes_namespace": self.namespace,
-            "__meta_kubernetes_pod_name": self.name or f"{self.app}-0",
-            "__meta_kubernetes_pod_ip": host,
+            "__meta_kubernetes_pod_name": self.name,
+            "__meta_kubernetes_pod_ip": self.address.rsplit(":", 1)[0],
             "__meta_kubernetes_pod_phase": "Running",
-            "__meta_kubernetes_pod_label_app_kubernetes_io_name": self.app,
-            "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
-            "__meta_kubernetes_pod_annotation_prometheus_io_port": port,
-            "__meta_kubernetes_pod_annotation_prometheus_io_path": self.path,
         }
+        for key, value in self.labels.items():
+            meta[f"__meta_kubernetes_pod_label_{_sanitize(key)}"] = value
+            meta[f"__meta_kubernetes_pod_labelpresent_{_sanitize(key)}"] = "true"
+        for key, value in self.annotations.items():
+            meta[f"__meta_kubernetes_pod_annotation_{_sanitize(key)}"] = value
+            meta[f"__meta_kubernetes_pod_annotationpresent_{_sanitize(key)}"] = "true"
+        return meta
+
+
+def _sanitize(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
 
 
 def _helm() -> str:
@@ -124,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pod", action="append", default=[], metavar="APP=HOST:PORT", help="a scrape target"
     )
     args = parser.parse_args(argv)
-    pods = [Pod(*spec.split("=", 1)) for spec in args.pod]
+    pods = [Pod.annotated(*spec.split("=", 1)) for spec in args.pod]
     values = {
         "prometheus": {
             "port": args.port,

@@ -53,7 +53,7 @@ def test_promtool_accepts_the_rendered_configuration(scenario: Path, tmp_path: P
     promtool has no Kubernetes discovery: only that block is swapped for an equivalent pod."""
     objs = objects(values_files=[scenario])
     config = local.with_static_pods(
-        prometheus_config(objs), [local.Pod("meatyapis-flask", "10.0.0.7:8080")]
+        prometheus_config(objs), [local.Pod.annotated("meatyapis-flask", "10.0.0.7:8080")]
     )
     config_file = local.write(tmp_path, config, rule_files(objs))
     promtool = shutil.which("promtool")

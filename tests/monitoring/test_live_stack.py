@@ -27,6 +27,7 @@ import yaml
 
 from prometheus import generate as rules
 from prometheus import local
+from tests.charts.render import find_object, render_chart
 from tests.monitoring import promql
 from tests.support.net import HOST, free_port
 from tests.support.processes import ServerProcess, wait_until
@@ -181,9 +182,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         }
     }
     config, rule_files = local.render(values)
+    # the pods as the meatyapis chart labels and annotates them (only the port is the local one)
+    app_chart = render_chart("meatyapis", namespace=NAMESPACE)
     pods = [
-        local.Pod(FLASK, f"{HOST}:{flask.port}", namespace=NAMESPACE),
-        local.Pod(FASTAPI, f"{HOST}:{fastapi.port}", namespace=NAMESPACE),
+        local.Pod.from_template(
+            find_object(app_chart, "Deployment", service.name)["spec"]["template"],
+            f"{HOST}:{service.port}",
+            NAMESPACE,
+        )
+        for service in (flask, fastapi)
     ]
     config_file = local.write(tmp / "prometheus", local.with_static_pods(config, pods), rule_files)
     prometheus = ServerProcess(
@@ -236,9 +243,10 @@ def test_live_stack(stack: Stack) -> None:
     assert wait_until(lambda: len(stack.query("up == 1")) == 3, timeout=30), stack.query("up")
     labels = {r["metric"].get("service"): r["metric"] for r in stack.query("up")}
     for pod in stack.pods:
-        assert labels[pod.app]["namespace"] == NAMESPACE
-        assert labels[pod.app]["pod"] == f"{pod.app}-0"
-        assert labels[pod.app]["instance"] == pod.address
+        app = pod.labels["app.kubernetes.io/name"]
+        assert labels[app]["namespace"] == NAMESPACE
+        assert labels[app]["pod"] == f"{app}-0"
+        assert labels[app]["instance"] == pod.address
     assert labels[None]["job"] == "prometheus"  # the self-scrape
 
     with traffic(stack):
