@@ -83,24 +83,30 @@ def _service(
     return Service(name, process, port, workdir, env)
 
 
-def flask_database(workdir: Path) -> str:
-    """A migrated SQLite catalog database in `workdir`."""
+def flask_database_migrate(url: str) -> str:
     from meatyapis_flask.migrate import upgrade
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{workdir / 'catalog.db'}"
     upgrade(url)
     return url
+
+
+def fastapi_database_migrate(url: str) -> str:
+    from meatyapis_fastapi.migrate import upgrade
+
+    upgrade(url)
+    return url
+
+
+def flask_database(workdir: Path) -> str:
+    """A migrated SQLite catalog database in `workdir`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    return flask_database_migrate(f"sqlite:///{workdir / 'catalog.db'}")
 
 
 def fastapi_database(workdir: Path) -> str:
     """A migrated SQLite identity database in `workdir`."""
-    from meatyapis_fastapi.migrate import upgrade
-
     workdir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{workdir / 'identity.db'}"
-    upgrade(url)
-    return url
+    return fastapi_database_migrate(f"sqlite:///{workdir / 'identity.db'}")
 
 
 def flask_env(
