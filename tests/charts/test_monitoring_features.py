@@ -12,6 +12,7 @@ import yaml
 from grafana import generate as dashboards
 from prometheus import generate as rules
 from tests.charts.monitoring import (
+    CHART_DIR,
     GRAFANA,
     NAMESPACE,
     PROMETHEUS,
@@ -392,3 +393,22 @@ def test_names_fit_63_characters_with_the_longest_release_name() -> None:
     ]
     assert len(set(kinds_and_names)) == len(kinds_and_names)  # still unique after truncation
     assert any(name.endswith("-grafana-admin-secret") for _, _, name in kinds_and_names)
+
+
+def test_dns_egress_follows_the_cluster_dns(defaults: list[dict[str, Any]]) -> None:
+    openshift = objects(values_files=[CHART_DIR / "ci" / "03-openshift-values.yaml"])
+    for objs, namespace, pod_labels, port in (
+        (defaults, "kube-system", {"k8s-app": "kube-dns"}, 53),
+        (openshift, "openshift-dns", {"dns.operator.openshift.io/daemonset-dns": "default"}, 5353),
+    ):
+        for name in (PROMETHEUS, GRAFANA):
+            dns = find_object(objs, "NetworkPolicy", name)["spec"]["egress"][-1]
+            assert dns["to"] == [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": namespace}
+                    },
+                    "podSelector": {"matchLabels": pod_labels},
+                }
+            ]
+            assert {p["port"] for p in dns["ports"]} == {port}
