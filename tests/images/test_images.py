@@ -93,8 +93,14 @@ def test_runs_restricted_migrates_serves_and_stops_gracefully(
 # From inside the container (the server listens on 0.0.0.0:$PORT): one request that is counted
 # (GET /hello), then /metrics.
 _FETCH_METRICS = """
-import os, urllib.request
+import os, time, urllib.request
 base = f"http://127.0.0.1:{os.environ['PORT']}"
 assert urllib.request.urlopen(f"{base}/hello", timeout=10).status == 200
-print(urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode())
+# The request is recorded as the response finishes: poll /metrics briefly (bounded) for it.
+for _ in range(100):
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    if "http_request_duration_seconds" in text:
+        break
+    time.sleep(0.1)
+print(text)
 """
