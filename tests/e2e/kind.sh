@@ -268,14 +268,20 @@ helm upgrade --install "$MONITORING_RELEASE" charts/monitoring -n "$MONITORING_N
 if [ -n "$E2E_UPGRADE_FROM" ]; then
   log "install the last released meatyapis chart from $E2E_UPGRADE_FROM"
   if helm show chart "$E2E_UPGRADE_FROM/meatyapis" >"$E2E_ARTIFACTS/released-chart.yaml" 2>&1; then
-    helm install "$RELEASE" "$E2E_UPGRADE_FROM/meatyapis" -n "$NAMESPACE" --wait --timeout "$TIMEOUT"
+    # the released chart with its own (released, pulled) images, on the same database
+    helm install "$RELEASE" "$E2E_UPGRADE_FROM/meatyapis" -n "$NAMESPACE" "${DB_ARGS[@]}" \
+      --wait --timeout "$TIMEOUT"
     helm test "$RELEASE" -n "$NAMESPACE" --timeout 5m --logs
     log "upgrade from $(grep '^version:' "$E2E_ARTIFACTS/released-chart.yaml") to this chart"
     helm upgrade "$RELEASE" charts/meatyapis -n "$NAMESPACE" "${MEATYAPIS_ARGS[@]}" --wait --timeout "$TIMEOUT"
-  else
+  elif grep -qiE 'not found|manifest unknown|name unknown|404' "$E2E_ARTIFACTS/released-chart.yaml"; then
     echo "no released chart at $E2E_UPGRADE_FROM/meatyapis yet (first release): installing this one"
     cat "$E2E_ARTIFACTS/released-chart.yaml"
     helm install "$RELEASE" charts/meatyapis -n "$NAMESPACE" "${MEATYAPIS_ARGS[@]}" --wait --timeout "$TIMEOUT"
+  else
+    cat "$E2E_ARTIFACTS/released-chart.yaml" >&2
+    echo "cannot read the released chart from $E2E_UPGRADE_FROM" >&2
+    exit 1
   fi
 else
   log "install charts/meatyapis"
