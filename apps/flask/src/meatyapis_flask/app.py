@@ -17,11 +17,7 @@ def create_app(config: Settings | None = None) -> Flask:
     """Build the app from `config`, or from the environment (validated) when it is None."""
     settings = config if config is not None else load_settings()
     app = Flask(__name__)
-    app.config.update(
-        SETTINGS=settings,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        JSON_SORT_KEYS=False,
-    )
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["meatyapis.database"] = Database(settings.database_url)
 

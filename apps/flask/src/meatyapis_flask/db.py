@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -36,10 +37,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def build_engine(url: str | URL) -> Engine:
     url = make_url(url)
-    engine = create_engine(url, pool_pre_ping=True)
     if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, pool_pre_ping=True)
         _configure_sqlite(engine)
-    return engine
+        return engine
+    # A blackholed database must fail the readiness probe, not hang it.
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )
 
 
 class Database:

@@ -24,7 +24,7 @@ def healthz() -> dict[str, Any]:
 @bp.get("/readyz")
 def readyz() -> dict[str, Any]:
     if shutting_down():
-        raise Problem(503, "shutting down", "not-ready", headers={"Connection": "close"})
+        raise Problem(503, "shutting down", "not-ready")
     try:
         database().ping()
     except SQLAlchemyError as err:
