@@ -236,3 +236,9 @@ def test_release_script_prints_the_app_versions() -> None:
         check=False,
     )
     assert bad.returncode == 2
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
+def test_run_steps_take_expressions_through_env_not_inline(step: RunStep) -> None:
+    """`${{ … }}` pasted into a script is a script-injection risk; env is not."""
+    assert "${{" not in step.script
