@@ -27,8 +27,8 @@ SEMVER = re.compile(
 )
 
 
-def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=ROOT, check=check, capture_output=True, text=True)
+def git(*args: str, check: bool = True, repo: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, check=check, capture_output=True, text=True)
 
 
 def resolves(ref: str) -> bool:
@@ -59,11 +59,12 @@ def comparison_base() -> str | None:
 
 
 def chart_version(chart: Path, ref: str | None = None) -> str | None:
-    rel = (chart / "Chart.yaml").relative_to(ROOT).as_posix()
+    repo = chart.parents[1]
+    rel = (chart / "Chart.yaml").relative_to(repo).as_posix()
     if ref is None:
         text = (chart / "Chart.yaml").read_text(encoding="utf-8")
     else:
-        shown = git("show", f"{ref}:{rel}", check=False)
+        shown = git("show", f"{ref}:{rel}", check=False, repo=repo)
         if shown.returncode != 0:
             return None
         text = shown.stdout
@@ -72,15 +73,18 @@ def chart_version(chart: Path, ref: str | None = None) -> str | None:
 
 def changed_since(chart: Path, ref: str) -> list[str]:
     """Files under the chart that differ between ref and the working tree (committed or not)."""
-    rel = chart.relative_to(ROOT).as_posix()
-    diff = git("diff", "--name-only", ref, "--", rel).stdout.split()
-    untracked = git("ls-files", "--others", "--exclude-standard", "--", rel).stdout.split()
+    repo = chart.parents[1]
+    rel = chart.relative_to(repo).as_posix()
+    diff = git("diff", "--name-only", ref, "--", rel, repo=repo).stdout.split()
+    untracked = git(
+        "ls-files", "--others", "--exclude-standard", "--", rel, repo=repo
+    ).stdout.split()
     return sorted(set(diff + untracked))
 
 
 def release_tags(chart: Path) -> dict[str, str]:
     name = chart.name
-    tags = git("tag", "--list", f"{name}-*").stdout.split()
+    tags = git("tag", "--list", f"{name}-*", repo=chart.parents[1]).stdout.split()
     return {t.removeprefix(f"{name}-"): t for t in tags if SEMVER.match(t.removeprefix(f"{name}-"))}
 
 
@@ -125,35 +129,66 @@ def test_meatyapis_app_version_is_the_released_image_version() -> None:
         assert version.group(1) == str(chart["appVersion"]), app
 
 
-def test_the_rule_catches_a_change_without_bump(tmp_path: Path) -> None:
-    """Against a real commit: a chart file edited after the base without a version bump fails."""
-    chart = CHARTS[0]
-    head = git("rev-parse", "HEAD").stdout.strip()
-    rel = (chart / "Chart.yaml").relative_to(ROOT).as_posix()
-    # A base commit (unreferenced, built in a private index) where the chart's version was higher
-    # and Chart.yaml differs: comparing the working tree against it must report the chart.
-    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+@pytest.fixture
+def demo_repo(tmp_path: Path) -> Path:
+    """A small git repository with one chart, charts/demo, committed at version 0.1.0."""
+    chart = tmp_path / "charts" / "demo"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text("kind: ConfigMap\n")
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "."],
+        [
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "demo",
+        ],
+    ):
+        git(*args, repo=tmp_path)
+    return chart
 
-    def run(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-        ).stdout.strip()
 
-    run("read-tree", head)
-    bumped = (chart / "Chart.yaml").read_text(encoding="utf-8").replace(
-        f"version: {chart_version(chart)}", "version: 999.0.0", 1
-    ) + "\n# differs\n"
-    blob = subprocess.run(
-        ["git", "hash-object", "-w", "--stdin"],
-        cwd=ROOT,
-        input=bumped,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    run("update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
-    tree = run("write-tree")
-    fake_base = run("commit-tree", tree, "-p", head, "-m", "base with a higher chart version")
-    problems = version_problems(chart, fake_base)
-    assert len(problems) == 1
-    assert "not above 999.0.0" in problems[0]
+def bump(chart: Path, version: str) -> None:
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: demo\nversion: {version}\n")
+
+
+def test_against_a_base_a_change_needs_a_higher_version(demo_repo: Path) -> None:
+    assert version_problems(demo_repo, "HEAD") == []
+    (demo_repo / "templates" / "cm.yaml").write_text("kind: ConfigMap\ndata: {}\n")
+    (problem,) = version_problems(demo_repo, "HEAD")
+    assert "templates/cm.yaml" in problem
+    assert "not above 0.1.0" in problem
+    (demo_repo / "templates" / "new.yaml").write_text("kind: Secret\n")  # untracked counts too
+    bump(demo_repo, "0.1.0-rc.1")  # a pre-release of the same version is lower
+    assert version_problems(demo_repo, "HEAD")
+    bump(demo_repo, "0.1.1")
+    assert version_problems(demo_repo, "HEAD") == []
+
+
+def test_on_main_a_released_version_must_not_change(demo_repo: Path) -> None:
+    repo = demo_repo.parents[1]
+    assert version_problems(demo_repo, None) == []  # nothing released yet
+    git("tag", "demo-0.1.0", repo=repo)
+    assert version_problems(demo_repo, None) == []  # released, unchanged
+    (demo_repo / "templates" / "cm.yaml").write_text("kind: ConfigMap\ndata: {}\n")
+    (problem,) = version_problems(demo_repo, None)
+    assert "changed since release tag demo-0.1.0" in problem
+    bump(demo_repo, "0.2.0")
+    assert version_problems(demo_repo, None) == []
+    git("tag", "demo-0.3.0", "HEAD", repo=repo)
+    (problem,) = version_problems(demo_repo, None)
+    assert "below released 0.3.0" in problem
+
+
+def test_versions_must_be_semver(demo_repo: Path) -> None:
+    bump(demo_repo, "1.0")
+    with pytest.raises(AssertionError, match="not a SemVer 2 version"):
+        version_problems(demo_repo, None)
