@@ -141,3 +141,20 @@ test-monitoring: install ## promtool check and unit tests of the rules; dashboar
 .PHONY: test-monitoring-live
 test-monitoring-live: install ## Both services + a real Prometheus configured by charts/monitoring: dashboards, rules, alerts
 	$(PYTEST) tests/monitoring -q -m integration
+
+## ---- benchmarks and reliability ------------------------------------------------------------
+# Both start real servers on 127.0.0.1 and drive them with wrk; see bench/run.py and
+# tests/reliability/. Scenario figures are printed as lines starting with "FIGURES"; set
+# RELIABILITY_FIGURES=path.jsonl to collect them for comparison across versions.
+
+.PHONY: bench
+bench: install ## Benchmarks (wrk, about 12 min): overhead, serving modes, scrapes, start-up -> bench/results.md
+	$(UV_RUN) python -m bench.run
+
+.PHONY: reliability
+reliability: install ## The whole reliability suite: schemathesis live, restarts, outages, overload, floods
+	$(PYTEST) tests/reliability -m integration -q -s
+
+.PHONY: test-reliability
+test-reliability: install ## The reliability scenarios that fit make test's budget (not marked slow)
+	$(PYTEST) tests/reliability -m "integration and not slow" -q -s

@@ -16,7 +16,7 @@ from tests.reliability.conftest import Stack
 from tests.reliability.measure import duration_series, figures, sample_count, tree_rss_mib
 from tests.support.net import HOST
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 FLOOD = 10_000
 CLIENTS = 8

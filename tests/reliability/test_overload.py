@@ -14,7 +14,7 @@ from tests.reliability.conftest import WORKERS, Stack
 from tests.reliability.measure import figures, tree_rss_mib
 from tests.support.net import wait_for_status
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONNECTIONS = 512  # against 2 workers (Flask: 2 x 4 threads; FastAPI: 2 event loops)
 SECONDS = 15
