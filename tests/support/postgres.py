@@ -52,17 +52,31 @@ class PostgresServer:
             for d in (self.base_dir, self.socket_dir):
                 os.chown(d, pg.pw_uid, pg.pw_gid)
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.user,
-            "--auth=trust", "-E", "UTF8", "--no-sync",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
         )
         self._pg_ctl_start()
         return self
 
     def _pg_ctl_start(self) -> None:
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
-            "-l", str(self.base_dir / "server.log"),
-            "-o", f"-c listen_addresses={HOST} -p {self.port} -k {self.socket_dir} "
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.base_dir / "server.log"),
+            "-o",
+            f"-c listen_addresses={HOST} -p {self.port} -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             "start",
         )
@@ -70,9 +84,21 @@ class PostgresServer:
     def stop(self, mode: str = "fast") -> None:
         if self.data_dir.exists():
             subprocess.run(
-                [*self._as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data_dir),
-                 "-m", mode, "-w", "-t", "60", "stop"],
-                capture_output=True, timeout=90, check=False,
+                [
+                    *self._as_user,
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "-t",
+                    "60",
+                    "stop",
+                ],
+                capture_output=True,
+                timeout=90,
+                check=False,
             )
 
     def restart(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -85,14 +86,11 @@ class ServerProcess:
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # whatever is left of the process group (workers of a killed master)
+        # whatever is left of the process group (workers of a killed master)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         if self.proc.poll() is None:
             self.proc.wait(timeout=10)
         return self.proc.returncode
