@@ -13,6 +13,14 @@ from meatyapis_flask import cli
 from sqlalchemy import create_engine, inspect, text
 
 
+@pytest.fixture(autouse=True)
+def _keep_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`main` and the wsgi module configure logging for the process; undo it after each test."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+
+
 def test_migrate_creates_the_schema_and_is_repeatable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -77,9 +85,6 @@ def test_wsgi_module_builds_the_app_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))  # wsgi configures logging
-    monkeypatch.setattr(root, "level", root.level)
     sys.modules.pop("meatyapis_flask.wsgi", None)
     wsgi = importlib.import_module("meatyapis_flask.wsgi")
     try:
