@@ -137,7 +137,13 @@ def traffic(stack: Stack) -> Iterator[threading.Event]:
                     client.get(f"{f}/products")
                     client.get(f"{f}/hello")
                     client.get(f"{f}/products/{i % 3 + 1}")  # 200 or 404
-                    client.post(f"{f}/products", json={"name": f"p{i}", "price": 1, "quantity": 1})
+                    # writes need a token the catalog checks with the identity service (its
+                    # outbound calls); a forged one is refused
+                    client.post(
+                        f"{f}/products",
+                        json={"name": f"p{i}", "price": 1, "quantity": 1},
+                        headers={"Authorization": f"Bearer {token or 'forged'}"},
+                    )
                     client.get(f"{f}/no-such-page")  # 404, handler="none"
                     client.get(f"{a}/hello")
                     client.get(f"{a}/users/me")  # 401
@@ -154,6 +160,11 @@ def traffic(stack: Stack) -> Iterator[threading.Event]:
                         token = login.json().get("access_token", "") if login.is_success else ""
                     if token:
                         client.get(f"{a}/users/me", headers={"Authorization": f"Bearer {token}"})
+                        client.post(
+                            f"{f}/products",
+                            json={"name": f"q{i}", "price": 1, "quantity": 1},
+                            headers={"Authorization": "Bearer forged"},
+                        )
                 time.sleep(0.02)
 
     thread = threading.Thread(target=drive, daemon=True)
