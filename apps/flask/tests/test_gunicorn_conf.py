@@ -11,6 +11,7 @@ from types import FrameType, ModuleType
 import pytest
 from gunicorn.config import Config
 from meatyapis_flask import lifecycle
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 HOOKS = {
     "on_starting",
@@ -138,17 +139,23 @@ def test_hooks_do_nothing_without_a_multiprocess_directory(
     assert server.log.lines == []
 
 
-def test_child_exit_marks_the_worker_dead(multiproc_dir: Path) -> None:
+def test_child_exit_marks_the_worker_dead_and_archives_its_counts(multiproc_dir: Path) -> None:
     multiproc_dir.mkdir()
     live = multiproc_dir / "gauge_livesum_4242.db"
     other = multiproc_dir / "gauge_livesum_777.db"
-    counter = multiproc_dir / "counter_4242.db"
-    for path in (live, other, counter):
+    for path in (live, other):
         path.write_bytes(b"")
+    counter = MmapedDict(str(multiproc_dir / "counter_4242.db"))
+    counter.write_value(mmap_key("c", "c_total", [], [], "help"), 3.0, 0.0)
+    counter.close()
     load_conf().child_exit(Server(), Worker(4242))
     assert not live.exists()
     assert other.exists()
-    assert counter.exists()  # counters of dead workers still count
+    assert not (multiproc_dir / "counter_4242.db").exists()
+    archived = MmapedDict.read_all_values_from_file(str(multiproc_dir / "counter_archive.db"))
+    assert [(key, value) for key, value, _, _ in archived] == [
+        (mmap_key("c", "c_total", [], [], "help"), 3.0)
+    ]
 
 
 class Request:

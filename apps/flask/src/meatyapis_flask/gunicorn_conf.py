@@ -61,10 +61,16 @@ def on_starting(server: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    if _settings.prometheus_multiproc_dir is not None:
-        from prometheus_client import multiprocess
+    """A worker is gone: drop its live gauges, fold its counters and histograms into the archive."""
+    directory = _settings.prometheus_multiproc_dir
+    if directory is None:
+        return
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    from meatyapis_flask.metrics_archive import archive_dead_worker
+
+    multiprocess.mark_process_dead(worker.pid, str(directory))  # type: ignore[no-untyped-call]
+    archive_dead_worker(directory, worker.pid)
 
 
 def pre_request(worker: Any, req: Any) -> None:

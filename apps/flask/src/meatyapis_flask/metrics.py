@@ -8,11 +8,18 @@ when that variable is set). Each app gets its own registry, so several apps in o
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 from flask import Flask, Request, g, request
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
+from meatyapis_flask.metrics_archive import consistent_scrape
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 EXCLUDED_PATHS = ("/metrics", "/healthz", "/readyz")
@@ -27,11 +34,26 @@ def _tracked(req: Request) -> bool:
     return req.path not in EXCLUDED_PATHS
 
 
+def _consistent(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap the /metrics view: read the multiprocess files only while no archiving runs."""
+
+    @functools.wraps(view)
+    def scrape(*args: Any, **kwargs: Any) -> Any:
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return view(*args, **kwargs)
+        with consistent_scrape(Path(directory)):
+            return view(*args, **kwargs)
+
+    return scrape
+
+
 def init_metrics(app: Flask) -> None:
     registry = CollectorRegistry(auto_describe=True)
     metrics = PrometheusMetrics(
         app,
         registry=registry,
+        metrics_decorator=_consistent,
         defaults_prefix=NO_PREFIX,
         group_by=handler,
         buckets=BUCKETS,
