@@ -85,8 +85,10 @@ def test_add_rejects_non_standard_json_constants(client: FlaskClient, constant: 
     response = client.post(
         "/add", data=f'{{"a": {constant}, "b": 1}}', content_type="application/json"
     )
-    assert response.status_code == 400
-    assert constant in response.get_json()["detail"]
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"field": "a", "message": f"must be a number ({constant} is not JSON)"}
+    ]
 
 
 def test_checkin_then_last_seen(db_client: FlaskClient) -> None:

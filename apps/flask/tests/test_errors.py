@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_flask.db import database
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 PROBLEM = "application/problem+json"
 
@@ -25,19 +26,23 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
     return problem
 
 
+def post_raw(client: FlaskClient, raw: str) -> TestResponse:
+    return client.post("/products", data=raw, content_type="application/json")
+
+
 @pytest.mark.parametrize(
     "raw",
     ['{"name": ', "not json", "", '{"name": "x",}', "\xff\xfe", "[" * 100_000],
 )
 def test_malformed_json_is_400(client: FlaskClient, raw: str) -> None:
-    response = client.post("/products", data=raw, content_type="application/json")
+    response = post_raw(client, raw)
     problem = assert_problem(response, 400)
     assert "malformed JSON" in str(problem["detail"])
 
 
 @pytest.mark.parametrize("raw", ["[]", '"text"', "42", "null"])
 def test_body_must_be_an_object(client: FlaskClient, raw: str) -> None:
-    response = client.post("/products", data=raw, content_type="application/json")
+    response = post_raw(client, raw)
     problem = assert_problem(response, 422)
     assert problem["errors"] == [{"field": "body", "message": "must be a JSON object"}]
 
@@ -94,16 +99,17 @@ def test_invalid_product_fields_are_422_naming_each(
     assert all(e["message"] for e in errors)
 
 
-def test_nan_price_is_400(client: FlaskClient) -> None:
-    raw = '{"name": "n", "price": NaN, "quantity": 1}'
-    assert_problem(client.post("/products", data=raw, content_type="application/json"), 400)
+@pytest.mark.parametrize("field", ["name", "price", "quantity"])
+def test_nan_anywhere_is_422_naming_the_field(client: FlaskClient, field: str) -> None:
+    body = {"name": '"n"', "price": "1", "quantity": "1", field: "NaN"}
+    raw = "{" + ", ".join(f'"{key}": {value}' for key, value in body.items()) + "}"
+    problem = assert_problem(post_raw(client, raw), 422)
+    assert [e["field"] for e in problem["errors"]] == [field]  # type: ignore[union-attr]
 
 
 def test_lone_surrogate_in_name_is_422(client: FlaskClient) -> None:
     raw = '{"name": "bad \\ud800 name", "price": 1, "quantity": 1}'
-    problem = assert_problem(
-        client.post("/products", data=raw, content_type="application/json"), 422
-    )
+    problem = assert_problem(post_raw(client, raw), 422)
     assert problem["errors"] == [
         {"field": "name", "message": "must not contain control characters"}
     ]
@@ -111,9 +117,7 @@ def test_lone_surrogate_in_name_is_422(client: FlaskClient) -> None:
 
 def test_oversize_body_is_413(client: FlaskClient) -> None:
     raw = '{"name": "' + "x" * (1024 * 1024) + '", "price": 1, "quantity": 1}'
-    problem = assert_problem(
-        client.post("/products", data=raw, content_type="application/json"), 413
-    )
+    problem = assert_problem(post_raw(client, raw), 413)
     assert "1048576 bytes" in str(problem["detail"])
 
 

@@ -18,8 +18,14 @@ _MAX_INT_DIGITS = 40
 M = TypeVar("M", bound=BaseModel)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+class NonStandardConstant:
+    """NaN, Infinity or -Infinity in a body: kept as a marker so validation names the field."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _parse_int(text: str) -> int | Decimal:
@@ -27,13 +33,13 @@ def _parse_int(text: str) -> int | Decimal:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Standard JSON only: no NaN/Infinity, floats kept exact as Decimal."""
+    """JSON with floats kept exact as Decimal; NaN/Infinity become markers no field accepts."""
     try:
         return json.loads(
             raw,
             parse_float=Decimal,
             parse_int=_parse_int,
-            parse_constant=_reject_constant,
+            parse_constant=NonStandardConstant,
         )
     except (ValueError, RecursionError) as err:
         detail = err.msg if isinstance(err, json.JSONDecodeError) else str(err)

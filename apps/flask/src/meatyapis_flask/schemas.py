@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from meatyapis_flask.payloads import NonStandardConstant
+
 # /add operands: exactly representable in a double, so results stay exact for JSON clients.
 ADD_LIMIT = Decimal(10) ** 15
 PRICE_MAX = Decimal("9999999999.99")  # Numeric(12, 2)
@@ -25,6 +27,8 @@ _DECIMAL_STRING = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
 
 def _finite_number(value: object) -> Decimal:
     # Payloads are parsed with floats as Decimal (exact) and long integers as Decimal too.
+    if isinstance(value, NonStandardConstant):
+        raise ValueError(f"must be a number ({value} is not JSON)")
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be a number")
     number = Decimal(value)
