@@ -22,6 +22,13 @@ class WrkResult:
     latency_ms: dict[str, float]
     statuses: dict[int, int] = field(default_factory=dict)
     command: str = ""
+    server_cpu_s: float | None = None  # CPU the server's process tree used meanwhile
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        assert self.server_cpu_s is not None
+        assert self.requests
+        return self.server_cpu_s / self.requests * 1e6
 
     @property
     def rps(self) -> float:

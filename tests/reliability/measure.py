@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-PROC = Path("/proc")
+from bench.procfs import tree_rss_mib
+
+__all__ = ["duration_series", "figures", "sample_count", "tree_rss_mib"]
+
 FIGURES_FILE = os.environ.get("RELIABILITY_FIGURES")  # optional JSON-lines file to compare runs
-
-
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def tree_pids(root: int) -> list[int]:
-    children = _children()
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
-
-
-def tree_rss_mib(root: int) -> float:
-    """Resident memory of a process and all its descendants (gunicorn master + workers), MiB."""
-    total_kib = 0
-    for pid in tree_pids(root):
-        try:
-            for line in (PROC / str(pid) / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kib += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kib / 1024
 
 
 def duration_series(url: str) -> dict[tuple[str, str, str], float]:
