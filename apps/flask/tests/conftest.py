@@ -6,12 +6,14 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_flask import lifecycle
 from meatyapis_flask.app import create_app
+from meatyapis_flask.auth import TokenRejected, install_token_verifier
 from meatyapis_flask.migrate import upgrade
 from meatyapis_flask.settings import Settings
 
@@ -49,10 +51,39 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
 
 
+TEST_TOKEN = "test-token"  # the one token the unit tests' verifier accepts
+
+
+class OneTokenVerifier:
+    """Accepts exactly TEST_TOKEN, as subject "alice": the unit tests' stand-in for the identity
+    service (the real HTTP path runs in test_identity_client.py and tests/integration)."""
+
+    def verify(self, token: str) -> str:
+        if token != TEST_TOKEN:
+            raise TokenRejected("token is not valid")
+        return "alice"
+
+
+class AuthorizedClient(FlaskClient):
+    """A test client that sends `Authorization: Bearer TEST_TOKEN` unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TEST_TOKEN}"
+
+
+def make_app(settings: Settings) -> Flask:
+    """The app with the unit tests' verifier; its test clients carry the accepted token."""
+    application = create_app(settings)
+    install_token_verifier(application, OneTokenVerifier())
+    application.test_client_class = AuthorizedClient
+    return application
+
+
 @pytest.fixture
 def app(sqlite_url: str) -> Iterator[Flask]:
     """The app on a fresh SQLite database (for tests that do not depend on the database)."""
-    application = create_app(make_settings(sqlite_url))
+    application = make_app(make_settings(sqlite_url))
     yield application
     application.extensions["meatyapis.database"].dispose()
 
@@ -65,7 +96,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def db_app(database_url: str) -> Iterator[Flask]:
     """The app on SQLite and on PostgreSQL (parametrized)."""
-    application = create_app(make_settings(database_url))
+    application = make_app(make_settings(database_url))
     yield application
     application.extensions["meatyapis.database"].dispose()
 

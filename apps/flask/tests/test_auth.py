@@ -1,42 +1,151 @@
-"""The bearer-token seam around product writes."""
+"""The bearer-token seam around product writes, and the identity service wired into it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from meatyapis_flask.auth import TokenRejected, install_token_verifier
+from meatyapis_flask.app import create_app
+from meatyapis_flask.auth import VerifierUnavailable, install_token_verifier
+from meatyapis_flask.identity import IdentityVerifier
+
+from tests.support.identity_stub import IdentityStub
+from tests.support.net import HOST, free_port
+
+from .conftest import TEST_TOKEN, make_settings
 
 PRODUCT = {"name": "Tri-tip", "price": "12.00", "quantity": 2}
+BEARER = {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
-class OneTokenVerifier:
-    """Accepts exactly one token: the contract a real verifier implements."""
-
-    def verify(self, token: str) -> str:
-        if token != "good-token":
-            raise TokenRejected("token is not valid")
-        return "alice"
-
-
-def test_writes_are_open_until_a_verifier_is_installed(client: FlaskClient) -> None:
+def test_writes_are_open_without_any_verifier(app: Flask) -> None:
+    del app.extensions["meatyapis.token_verifier"]
+    client = FlaskClient(app)  # sends no Authorization header
     assert client.post("/products", json=PRODUCT).status_code == 201
 
 
-def test_with_a_verifier_writes_need_a_valid_bearer_token(app: Flask) -> None:
-    install_token_verifier(app, OneTokenVerifier())
-    client = app.test_client()
+def test_writes_need_a_valid_bearer_token_reads_do_not(app: Flask) -> None:
+    client = FlaskClient(app)  # sends no Authorization header by itself
     missing = client.post("/products", json=PRODUCT)
     assert missing.status_code == 401
     assert missing.mimetype == "application/problem+json"
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     wrong_scheme = client.post("/products", json=PRODUCT, headers={"Authorization": "Basic x"})
     assert wrong_scheme.status_code == 401
+    empty = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer "})
+    assert empty.status_code == 401
     rejected = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer nope"})
     assert rejected.status_code == 401
     assert rejected.get_json()["detail"] == "token is not valid"
-    ok = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer good-token"})
+    ok = client.post("/products", json=PRODUCT, headers=BEARER)
     assert ok.status_code == 201
     url = ok.headers["Location"]
     assert client.delete(url).status_code == 401
     assert client.get(url).status_code == 200  # reads stay open
-    assert client.delete(url, headers={"Authorization": "bearer good-token"}).status_code == 204
+    lower = {"Authorization": f"bearer {TEST_TOKEN}"}
+    assert client.delete(url, headers=lower).status_code == 204
+
+
+class DownVerifier:
+    def verify(self, token: str) -> str:
+        raise VerifierUnavailable("the identity service is unavailable, retry later", 4)
+
+
+def test_an_undecided_verifier_makes_writes_answer_503_with_retry_after(app: Flask) -> None:
+    install_token_verifier(app, DownVerifier())
+    client = app.test_client()
+    response = client.post("/products", json=PRODUCT)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "4"
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["type"] == "urn:meatyapis:problem:identity-unavailable"
+    assert "retry later" in body["detail"]
+    assert client.get("/products").status_code == 200
+    assert client.get("/readyz").status_code == 200  # readiness never asks the identity service
+
+
+@pytest.fixture
+def identity() -> Iterator[IdentityStub]:
+    with IdentityStub({"real-token": "bob"}) as stub:
+        yield stub
+
+
+def identity_app(sqlite_url: str, identity_url: str, **settings: object) -> Flask:
+    return create_app(make_settings(sqlite_url, identity_url=identity_url, **settings))
+
+
+def test_create_app_checks_tokens_with_the_identity_service(
+    sqlite_url: str, identity: IdentityStub
+) -> None:
+    app = identity_app(sqlite_url, identity.url)
+    assert isinstance(app.extensions["meatyapis.token_verifier"], IdentityVerifier)
+    client = app.test_client()
+    headers = {
+        "Authorization": "Bearer real-token",
+        "X-Request-ID": "write-1",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }
+    assert client.post("/products", json=PRODUCT, headers=headers).status_code == 201
+    assert identity.calls[0]["x-request-id"] == "write-1"
+    assert identity.calls[0]["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    # The verdict is cached: a second write with the same token makes no call.
+    second = client.post("/products", json={**PRODUCT, "name": "Other"}, headers=headers)
+    assert second.status_code == 201
+    assert len(identity.calls) == 1
+    forged = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer forged"})
+    assert forged.status_code == 401
+    assert forged.headers["WWW-Authenticate"].startswith("Bearer")
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert (
+        'meatyapis_outbound_requests_total{outcome="success",status="200",target="identity"} 1.0'
+        in metrics
+    )
+    assert (
+        'meatyapis_outbound_requests_total{outcome="success",status="401",target="identity"} 1.0'
+        in metrics
+    )
+    assert 'meatyapis_circuit_breaker_state{target="identity"} 0.0' in metrics
+    assert 'meatyapis_outbound_request_duration_seconds_count{target="identity"} 2.0' in metrics
+
+
+def test_with_the_identity_service_down_writes_answer_503_and_the_circuit_opens(
+    sqlite_url: str,
+) -> None:
+    app = identity_app(
+        sqlite_url,
+        f"http://{HOST}:{free_port()}",
+        identity_breaker_failures=2,
+        identity_breaker_cooldown_seconds=30,
+    )
+    client = app.test_client()
+    auth = {"Authorization": "Bearer real-token"}
+    first = client.post("/products", json=PRODUCT, headers=auth)
+    assert first.status_code == 503
+    assert first.headers["Retry-After"] == "30"  # two failed attempts opened the circuit
+    assert json.loads(first.data)["status"] == 503
+    second = client.post("/products", json=PRODUCT, headers=auth)
+    assert second.status_code == 503
+    assert "circuit open" in second.get_json()["detail"]
+    assert client.get("/products").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'meatyapis_circuit_breaker_state{target="identity"} 2.0' in metrics
+    assert (
+        'meatyapis_outbound_requests_total{outcome="rejected",status="none",target="identity"} 1.0'
+        in metrics
+    )
+
+
+def test_without_metrics_the_identity_client_still_works(
+    sqlite_url: str, identity: IdentityStub
+) -> None:
+    app = identity_app(sqlite_url, identity.url, metrics_enabled=False)
+    client = app.test_client()
+    response = client.post(
+        "/products", json=PRODUCT, headers={"Authorization": "Bearer real-token"}
+    )
+    assert response.status_code == 201

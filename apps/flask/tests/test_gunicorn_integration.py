@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.identity_stub import IdentityStub
 from tests.support.net import HOST, free_port
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServerProcess, wait_until
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.integration
 
 CLI = str(Path(sys.executable).parent / "meatyapis-flask")
 WORKERS = 4
+AUTH = {"Authorization": "Bearer test-token"}  # a token the stand-in identity service accepts
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 
 
@@ -78,7 +80,16 @@ def served(
         postgres: PostgresServer = request.getfixturevalue("postgres_server")
         database_url = postgres.create_database()
     # Workers recycle every ~150 requests, so totals must survive worker restarts too.
-    with start_server(tmp, database_url, MAX_REQUESTS="150", MAX_REQUESTS_JITTER="20") as process:
+    with (
+        IdentityStub() as identity,
+        start_server(
+            tmp,
+            database_url,
+            MAX_REQUESTS="150",
+            MAX_REQUESTS_JITTER="20",
+            IDENTITY_URL=identity.url,
+        ) as process,
+    ):
         yield Served(process, f"http://{HOST}:{process.env['PORT']}", database_url)
 
 
@@ -114,7 +125,7 @@ def hammer(base_url: str, paths: list[str], concurrency: int = 16) -> list[int]:
 
 
 def test_api_over_gunicorn(served: Served) -> None:
-    with httpx.Client(base_url=served.base_url, timeout=10) as client:
+    with httpx.Client(base_url=served.base_url, headers=AUTH, timeout=10) as client:
         assert client.get("/").status_code == 200
         hello = client.get("/hello", headers={"User-Agent": "it", "X-Request-ID": "it-1"})
         assert hello.json() == {"message": "Hello, World!", "user_agent": "it"}
@@ -158,7 +169,7 @@ def test_concurrent_writes_lose_nothing(served: Served) -> None:
     """8 clients add 1 to the same product 25 times each (read, then PATCH with If-Match,
     retried on 412): all 200 increments land, whichever worker served each write."""
     clients, increments = 8, 25
-    with httpx.Client(base_url=served.base_url, timeout=30) as client:
+    with httpx.Client(base_url=served.base_url, headers=AUTH, timeout=30) as client:
         created = client.post(
             "/products", json={"name": f"counter-{uuid.uuid4().hex[:8]}", "price": 1, "quantity": 0}
         )
@@ -167,7 +178,7 @@ def test_concurrent_writes_lose_nothing(served: Served) -> None:
 
     def increment_many(_: int) -> None:
         # One kept-alive connection per client: 8 clients land on different workers.
-        with httpx.Client(base_url=served.base_url, timeout=30) as client:
+        with httpx.Client(base_url=served.base_url, headers=AUTH, timeout=30) as client:
             for _ in range(increments):
                 for _attempt in range(500):
                     current = client.get(url)
@@ -267,6 +278,7 @@ def _slow_upload(port: int, name: str) -> tuple[socket.socket, bytes]:
     sock = socket.create_connection((HOST, port), timeout=60)
     head = (
         f"POST /products HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"Authorization: {AUTH['Authorization']}\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
     half = len(body) // 2
@@ -288,8 +300,11 @@ def _read_response(sock: socket.socket) -> tuple[int, bytes]:
 def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
     uploads = 8
     database_url = f"sqlite:///{tmp_path / 'catalog.db'}"
-    server = start_server(tmp_path, database_url, THREADS="16", GRACEFUL_TIMEOUT="30")
-    with server:
+    identity = IdentityStub()
+    server = start_server(
+        tmp_path, database_url, THREADS="16", GRACEFUL_TIMEOUT="30", IDENTITY_URL=identity.url
+    )
+    with identity, server:
         assert wait_until(lambda: log_count(server, "app loaded, serving") == WORKERS, 60)
         port = int(server.env["PORT"])
         base_url = f"http://{HOST}:{port}"

@@ -17,6 +17,8 @@ from meatyapis_flask.blueprints.openapi import openapi_document
 from schemathesis import GenerationMode
 from schemathesis.config._checks import PositiveDataAcceptanceConfig
 
+from .conftest import TEST_TOKEN
+
 SEEDED_PRODUCTS = 5
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
@@ -64,7 +66,8 @@ def test_operation_conforms_to_the_openapi_document(
         suppress_health_check=list(HealthCheck),
     )
     def check(case: Any) -> None:
-        response = case.call_and_validate()
+        # Writes need a bearer token: the one the unit tests' verifier accepts (conftest.py).
+        response = case.call_and_validate(headers={"Authorization": f"Bearer {TEST_TOKEN}"})
         calls.append(response.status_code)
 
     check()

@@ -8,6 +8,7 @@ from meatyapis_flask.access_log import init_access_log
 from meatyapis_flask.blueprints import basics, health, openapi, pages, products
 from meatyapis_flask.cors import init_cors
 from meatyapis_flask.db import Database
+from meatyapis_flask.identity import init_identity
 from meatyapis_flask.metrics import init_metrics
 from meatyapis_flask.problems import register_error_handlers
 from meatyapis_flask.settings import Settings, load_settings
@@ -25,6 +26,7 @@ def create_app(config: Settings | None = None) -> Flask:
     init_access_log(app)
     if settings.metrics_enabled:
         init_metrics(app)
+    init_identity(app, settings)  # after the metrics: its outbound metrics use their registry
     for blueprint in (pages.bp, basics.bp, products.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
     init_cors(app, settings.cors_allowed_origins)

@@ -1,8 +1,10 @@
 """The one seam for authenticating writes.
 
-Every product write is wrapped in `require_bearer_token`. Until a verifier is installed with
-`install_token_verifier` (the identity-service integration does that), every caller is allowed.
-Once one is installed, a write needs `Authorization: Bearer <token>` and the verifier's consent.
+Every product write is wrapped in `require_bearer_token`: a write needs `Authorization: Bearer
+<token>` and the consent of the installed verifier (`create_app` installs the identity service's,
+see identity.py; unit tests install their own with `install_token_verifier`). Without any
+verifier installed every caller is allowed. A verifier that cannot decide (its service is down)
+makes the write answer 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ class TokenRejected(Exception):
     """The verifier's answer for a token that is invalid, expired or not allowed."""
 
 
+class VerifierUnavailable(Exception):
+    """The verifier could not decide (its service is down or slow); retry after some seconds."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> str:
-        """Return the token's subject, or raise TokenRejected."""
+        """Return the token's subject, or raise TokenRejected or VerifierUnavailable."""
 
 
 def install_token_verifier(app: Flask, verifier: TokenVerifier) -> None:
@@ -56,6 +66,13 @@ def require_bearer_token(view: Callable[P, R]) -> Callable[P, R]:
                 g.subject = verifier.verify(_bearer_token())
             except TokenRejected as err:
                 raise _unauthorized(str(err) or "the token was rejected") from None
+            except VerifierUnavailable as err:
+                raise Problem(
+                    503,
+                    str(err),
+                    "identity-unavailable",
+                    headers={"Retry-After": str(err.retry_after)},
+                ) from None
         return view(*args, **kwargs)
 
     return guarded

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     identity_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002")
+    identity_connect_timeout_seconds: float = Field(0.25, gt=0, le=10)
+    identity_read_timeout_seconds: float = Field(0.5, gt=0, le=10)
+    identity_deadline_seconds: float = Field(0.7, gt=0, le=10)
+    identity_attempts: int = Field(2, ge=1, le=5)
+    identity_backoff_seconds: float = Field(0.05, ge=0, le=5)
+    identity_breaker_failures: int = Field(5, ge=1, le=1000)
+    identity_breaker_cooldown_seconds: float = Field(5.0, gt=0, le=600)
+    identity_cache_ttl_seconds: float = Field(10.0, ge=0, le=3600)
+    identity_cache_size: int = Field(1024, ge=0, le=1_000_000)
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @field_validator("log_level", mode="before")
@@ -80,6 +89,16 @@ class Settings(BaseSettings):
         for origin in value:
             if origin != "*" and not _ORIGIN.match(origin):
                 raise ValueError(f"{origin!r} is not an origin like https://example.com[:port]")
+        return value
+
+    @field_validator("identity_deadline_seconds")
+    @classmethod
+    def _check_deadline(cls, value: float, info: ValidationInfo) -> float:
+        connect = info.data.get("identity_connect_timeout_seconds")
+        if connect is not None and value < connect:
+            raise ValueError(
+                "must be at least IDENTITY_CONNECT_TIMEOUT_SECONDS, or no call could connect"
+            )
         return value
 
     @field_validator("worker_tmp_dir")
