@@ -166,6 +166,9 @@ def test_metrics_can_be_disabled(sqlite_url: str) -> None:
         assert client.get("/metrics").status_code == 200
 
 
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 @pytest.mark.parametrize("path", ["/", "/hello"])
 def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     import io
@@ -182,7 +185,7 @@ def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     logger = logging.getLogger("meatyapis_fastapi")
     logger.addHandler(handler)
     try:
-        client.get(path, headers={"X-Request-ID": "trace-me-42"})
+        client.get(path, headers={"X-Request-ID": "trace-me-42", "traceparent": TRACEPARENT})
     finally:
         logger.removeHandler(handler)
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -193,4 +196,5 @@ def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     assert access[0]["route"] == path
     assert access[0]["status"] == 200
     assert access[0]["duration_ms"] >= 0
+    assert access[0]["traceparent"] == TRACEPARENT  # joins the caller's outbound-call line
     assert access[0]["level"] == "INFO"

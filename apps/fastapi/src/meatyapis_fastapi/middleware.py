@@ -37,7 +37,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(Headers(scope=scope))
+        headers = Headers(scope=scope)
+        request_id = request_id_from(headers)
+        # Logged as sent (bounded), so a caller's outbound-call line joins this access line.
+        traceparent = headers.get("traceparent", "")[:128] or None
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -69,6 +72,7 @@ class RequestContextMiddleware:
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                     "client": (scope.get("client") or ("", 0))[0],
+                    "traceparent": traceparent,
                 },
             )
             request_id_var.reset(token)
