@@ -1,0 +1,1 @@
+"""Both services running together: the catalog checking tokens with the identity service."""
