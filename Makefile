@@ -34,7 +34,7 @@ run: install tools ## Run the services and Prometheus on 127.0.0.1 (Ctrl-C stops
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps charts test-monitoring test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration charts test-monitoring test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -51,6 +51,10 @@ fmt: install ## Apply ruff's fixes and formatting
 test-apps: install ## Unit and integration tests of both services, with branch coverage (floor: COVERAGE_FLOOR)
 	$(PYTEST) apps/flask/tests apps/fastapi/tests \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+.PHONY: test-integration
+test-integration: install ## Both services together: tokens over HTTP, identity killed, restarted, slow (~40 s)
+	$(PYTEST) tests/integration -q -s
 
 ## ---- images ------------------------------------------------------------------------------
 # Host details live here, never in the Dockerfiles. Defaults fit a machine without registry
