@@ -138,6 +138,23 @@ def test_identity_url_points_at_the_fastapi_service(defaults: list[dict]) -> Non
     assert config(custom, "flask")["IDENTITY_URL"] == "http://identity.example:80"
 
 
+def test_identity_call_timeouts_reach_the_catalog_with_the_apps_defaults(
+    defaults: list[dict],
+) -> None:
+    from meatyapis_flask.settings import Settings
+
+    cfg = config(defaults, "flask")
+    for variable in (
+        "IDENTITY_CONNECT_TIMEOUT_SECONDS",
+        "IDENTITY_READ_TIMEOUT_SECONDS",
+        "IDENTITY_DEADLINE_SECONDS",
+    ):
+        assert float(cfg[variable]) == Settings.model_fields[variable.lower()].default, variable
+        assert variable not in config(defaults, "fastapi")
+    custom = objects({"flask": {"identityDeadlineSeconds": 0.9}})
+    assert config(custom, "flask")["IDENTITY_DEADLINE_SECONDS"] == "0.9"
+
+
 def test_token_secret_generated_in_cluster_by_a_hook_job(defaults: list[dict]) -> None:
     env = {e["name"]: e for e in container(defaults, "fastapi")["env"]}
     ref = env["TOKEN_SECRET"]["valueFrom"]["secretKeyRef"]

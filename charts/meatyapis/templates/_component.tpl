@@ -69,6 +69,9 @@ DATABASE_URL: {{ printf "sqlite:////data/%s.db" (ternary "catalog" "identity" (e
 {{- end }}
 {{- if eq $c "flask" }}
 IDENTITY_URL: {{ default (include "meatyapis.component.url" (dict "root" $root "c" "fastapi")) $v.identityUrl | quote }}
+IDENTITY_CONNECT_TIMEOUT_SECONDS: {{ $v.identityConnectTimeoutSeconds | quote }}
+IDENTITY_READ_TIMEOUT_SECONDS: {{ $v.identityReadTimeoutSeconds | quote }}
+IDENTITY_DEADLINE_SECONDS: {{ $v.identityDeadlineSeconds | quote }}
 CORS_ALLOWED_ORIGINS: {{ $v.corsAllowedOrigins | quote }}
 {{- else }}
 TOKEN_TTL_SECONDS: {{ $v.tokenTtlSeconds | quote }}
