@@ -21,12 +21,6 @@ PRODUCT = {"name": "Tri-tip", "price": "12.00", "quantity": 2}
 BEARER = {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
-def test_writes_are_open_without_any_verifier(app: Flask) -> None:
-    del app.extensions["meatyapis.token_verifier"]
-    client = FlaskClient(app)  # sends no Authorization header
-    assert client.post("/products", json=PRODUCT).status_code == 201
-
-
 def test_writes_need_a_valid_bearer_token_reads_do_not(app: Flask) -> None:
     client = FlaskClient(app)  # sends no Authorization header by itself
     missing = client.post("/products", json=PRODUCT)
@@ -149,3 +143,12 @@ def test_without_metrics_the_identity_client_still_works(
         "/products", json=PRODUCT, headers={"Authorization": "Bearer real-token"}
     )
     assert response.status_code == 201
+
+
+def test_writes_fail_closed_when_no_verifier_is_installed(app: Flask) -> None:
+    del app.extensions["meatyapis.token_verifier"]
+    client = app.test_client()
+    response = client.post("/products", json=PRODUCT, headers=BEARER)
+    assert response.status_code == 503
+    assert response.get_json()["detail"] == "no token verifier is configured"
+    assert client.get("/products").get_json()["total"] == 0  # nothing was written

@@ -2,9 +2,9 @@
 
 Every product write is wrapped in `require_bearer_token`: a write needs `Authorization: Bearer
 <token>` and the consent of the installed verifier (`create_app` installs the identity service's,
-see identity.py; unit tests install their own with `install_token_verifier`). Without any
-verifier installed every caller is allowed. A verifier that cannot decide (its service is down)
-makes the write answer 503 with Retry-After.
+see identity.py; unit tests install their own with `install_token_verifier`). It fails closed:
+with no verifier installed every write is refused. A verifier that cannot decide (its service is
+down) makes the write answer 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -61,18 +61,19 @@ def require_bearer_token(view: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(view)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         verifier: TokenVerifier | None = current_app.extensions.get(_VERIFIER_KEY)
-        if verifier is not None:
-            try:
-                g.subject = verifier.verify(_bearer_token())
-            except TokenRejected as err:
-                raise _unauthorized(str(err) or "the token was rejected") from None
-            except VerifierUnavailable as err:
-                raise Problem(
-                    503,
-                    str(err),
-                    "identity-unavailable",
-                    headers={"Retry-After": str(err.retry_after)},
-                ) from None
+        if verifier is None:
+            raise Problem(503, "no token verifier is configured", "identity-unavailable")
+        try:
+            g.subject = verifier.verify(_bearer_token())
+        except TokenRejected as err:
+            raise _unauthorized(str(err) or "the token was rejected") from None
+        except VerifierUnavailable as err:
+            raise Problem(
+                503,
+                str(err),
+                "identity-unavailable",
+                headers={"Retry-After": str(err.retry_after)},
+            ) from None
         return view(*args, **kwargs)
 
     return guarded
