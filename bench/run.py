@@ -290,30 +290,43 @@ def serving_modes(report: Report, work: Path) -> None:
     )
 
 
-def scrape_times(url: str, count: int) -> tuple[float, float, int, int]:
-    """p50 and p99 (ms) of `count` sequential GET /metrics, the body size and series count."""
+@dataclass(frozen=True)
+class Scrapes:
+    p50_ms: float
+    p99_ms: float
+    body_bytes: int
+    series: int
+    failed: int  # scrapes answered with anything but 200
+
+
+def scrape_times(url: str, count: int) -> Scrapes:
+    """`count` sequential GET /metrics: latency percentiles, body size, series, failures."""
     times = []
     body = ""
+    failed = 0
     with httpx.Client(timeout=30) as client:
         for _ in range(count):
             started = time.perf_counter()
             response = client.get(url + "/metrics")
             times.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-            body = response.text
+            if response.status_code == 200:
+                body = response.text
+            else:
+                failed += 1
+                log(f"scrape answered {response.status_code}: {response.text[:200]}")
     times.sort()
     series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
-    return (
-        times[len(times) // 2],
-        times[min(len(times) - 1, int(len(times) * 0.99))],
-        len(body),
-        series,
-    )
+    p99_at = min(len(times) - 1, int(len(times) * 0.99))
+    return Scrapes(times[len(times) // 2], times[p99_at], len(body), series, failed)
 
 
 def hello_count(url: str) -> float:
     """GET /hello 200s counted by http_request_duration_seconds_count, all workers together."""
-    text = httpx.get(url + "/metrics", timeout=30).text
+    for _ in range(3):  # a failed scrape is counted in the tables; here only the count matters
+        response = httpx.get(url + "/metrics", timeout=30)
+        if response.status_code == 200:
+            break
+    text = response.text if response.status_code == 200 else ""
     total = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -365,15 +378,17 @@ def metrics_scrapes(report: Report, work: Path) -> None:
         server = start(f"{service}-scrape", folder, env_of(folder, db, workers=SCRAPE_WORKERS))
         with running(server):
             served = drive(server, "/hello", SCRAPE_REQUESTS)
-            p50_ms, p99_ms, size, series = scrape_times(server.url, SCRAPES)
+            scrapes = scrape_times(server.url, SCRAPES)
             files, apparent, allocated = directory_size(server.metrics_dir)
             rows.append([service, SCRAPE_WORKERS, served, worker_boots(server) - SCRAPE_WORKERS,
-                         f"{p50_ms:.1f}", f"{p99_ms:.1f}", f"{size / 1024:.0f}", series, files,
+                         f"{scrapes.p50_ms:.1f}", f"{scrapes.p99_ms:.1f}", scrapes.failed,
+                         f"{scrapes.body_bytes / 1024:.0f}", scrapes.series, files,
                          f"{apparent / 1024:.0f}", f"{allocated / 1024:.0f}"])  # fmt: skip
     report.table(
         f"/metrics scrape after {SCRAPE_REQUESTS} requests ({SCRAPES} sequential scrapes)",
         ["service", "workers", "requests served", "worker recycles (default MAX_REQUESTS)",
-         "scrape p50 ms", "scrape p99 ms", "body KiB", "series", "files in multiproc dir",
+         "scrape p50 ms", "scrape p99 ms", "failed scrapes", "body KiB", "series",
+         "files in multiproc dir",
          "dir KiB (apparent)", "dir KiB (allocated)"],
         rows,
     )  # fmt: skip
@@ -405,16 +420,18 @@ def recycling(report: Report, work: Path) -> None:
                 served += result.requests - result.errors["status"]
                 files, apparent, allocated = directory_size(server.metrics_dir)
                 if checkpoint in (1, RECYCLE_CHECKPOINTS // 2, RECYCLE_CHECKPOINTS):
-                    p50_ms, _, _, series = scrape_times(server.url, 20)
+                    scrapes = scrape_times(server.url, 20)
                     rows.append([service, f"{checkpoint * RECYCLE_CHUNK_SECONDS:.0f}",
                                  worker_boots(server) - WORKERS, files, f"{apparent / 1024:.0f}",
-                                 f"{allocated / 1024:.0f}", series, f"{p50_ms:.1f}", served,
+                                 f"{allocated / 1024:.0f}", scrapes.series,
+                                 f"{scrapes.p50_ms:.1f}", scrapes.failed, served,
                                  f"{hello_count(server.url):.0f}"])  # fmt: skip
     report.table(
         f"Multiprocess directory while workers recycle (MAX_REQUESTS={RECYCLE_MAX_REQUESTS}, "
         f"{WORKERS} workers, wrk -c8 on /hello)",
         ["service", "seconds of load", "workers recycled", "files", "KiB (apparent)",
-         "KiB (allocated)", "series", "scrape p50 ms", "/hello answered (wrk)",
+         "KiB (allocated)", "series", "scrape p50 ms", "failed scrapes (of 20)",
+         "/hello answered (wrk)",
          "/hello counted by /metrics"],
         rows,
     )  # fmt: skip
