@@ -19,6 +19,8 @@ from tests.charts.meatyapis import (
     objects,
     pod_spec,
 )
+from tests.charts.monitoring import objects as monitoring_objects
+from tests.charts.monitoring import prometheus_config
 from tests.charts.render import find_object, find_objects, render_chart
 
 PRODUCTION = CHART_DIR / "ci" / "02-production-values.yaml"
@@ -288,3 +290,96 @@ def test_names_fit_kubernetes_limits_with_the_longest_release_name() -> None:
     assert all(len(name) <= 63 for name in names), [n for n in names if len(n) > 63]
     assert len(objs) == len({(o["kind"], o["metadata"]["name"]) for o in objs})
     assert f"{'r' * 39}-fastapi-token-generator" in names
+
+
+# Labels of the pods and namespaces OpenShift's operators create (DNS operator's dns-default
+# DaemonSet, the router and cluster monitoring namespaces).
+OPENSHIFT_DNS_POD = {
+    "dns.operator.openshift.io/daemonset-dns": "default",
+    "controller-revision-hash": "6b8f7d9c4d",
+    "pod-template-generation": "1",
+}
+OPENSHIFT_NAMESPACES = {
+    "openshift-dns": {"kubernetes.io/metadata.name": "openshift-dns"},
+    "openshift-ingress": {
+        "kubernetes.io/metadata.name": "openshift-ingress",
+        "policy-group.network.openshift.io/ingress": "",
+    },
+    "openshift-monitoring": {
+        "kubernetes.io/metadata.name": "openshift-monitoring",
+        "network.openshift.io/policy-group": "monitoring",
+    },
+}
+
+
+def selected(selector: dict, labels: dict[str, str]) -> bool:
+    assert set(selector) == {"matchLabels"}, selector
+    return bool(selector["matchLabels"].items() <= labels.items())
+
+
+def selected_namespaces(selector: dict) -> set[str]:
+    return {name for name, labels in OPENSHIFT_NAMESPACES.items() if selected(selector, labels)}
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_openshift_network_policy_peers_replace_the_defaults(
+    openshift: list[dict], component: str
+) -> None:
+    """The scenario's selectors replace the defaults instead of merging into them."""
+    np = find_object(openshift, "NetworkPolicy", f"meatyapis-{component}")
+    (dns,) = np["spec"]["egress"][0]["to"]
+    assert dns == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}},
+        "podSelector": {"matchLabels": {"dns.operator.openshift.io/daemonset-dns": "default"}},
+    }
+    assert selected_namespaces(dns["namespaceSelector"]) == {"openshift-dns"}
+    assert selected(dns["podSelector"], OPENSHIFT_DNS_POD)
+    served, scrape = np["spec"]["ingress"]
+    _own_pods, router = served["from"]  # the Route is on: the router may come in
+    assert router == {
+        "namespaceSelector": {"matchLabels": {"policy-group.network.openshift.io/ingress": ""}}
+    }
+    assert selected_namespaces(router["namespaceSelector"]) == {"openshift-ingress"}
+    (prometheus,) = scrape["from"]
+    assert prometheus == {
+        "namespaceSelector": {"matchLabels": {"network.openshift.io/policy-group": "monitoring"}}
+    }
+    assert selected_namespaces(prometheus["namespaceSelector"]) == {"openshift-monitoring"}
+
+
+def test_service_monitor_target_labels_match_annotation_discovery() -> None:
+    """Dashboards and rules group by `service`, `namespace` and `pod` as the monitoring chart's
+    annotation-based discovery sets them; the ServiceMonitor gives Prometheus Operator users the
+    same labels whatever the release is called."""
+    release = "shop"
+    objs = render_chart(
+        CHART, {"metrics": {"serviceMonitor": {"enabled": True}}}, release=release,
+        namespace=NAMESPACE,
+    )  # fmt: skip
+    monitoring = prometheus_config(monitoring_objects())
+    pods_job = next(j for j in monitoring["scrape_configs"] if j["job_name"] == "kubernetes-pods")
+    annotation_sources = {
+        r["target_label"]: r["source_labels"]
+        for r in pods_job["relabel_configs"]
+        if r.get("target_label") in {"namespace", "pod", "service"}
+    }
+    assert annotation_sources == {
+        "namespace": ["__meta_kubernetes_namespace"],
+        "pod": ["__meta_kubernetes_pod_name"],
+        "service": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+    }
+    for component in COMPONENTS:
+        name = f"{release}-meatyapis-{component}"
+        service = find_object(objs, "Service", name)
+        (endpoint,) = find_object(objs, "ServiceMonitor", name)["spec"]["endpoints"]
+        relabel = {r["targetLabel"]: r for r in endpoint["relabelings"]}
+        assert {t: r["sourceLabels"] for t, r in relabel.items()} == annotation_sources
+        assert all(r["action"] == "replace" for r in relabel.values())
+        # the pod label Prometheus reads is the service name dashboards know, not the
+        # Service's name (which the Prometheus Operator would otherwise put in `service`)
+        pod_labels = find_object(objs, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        assert pod_labels["app.kubernetes.io/name"] == f"meatyapis-{component}"
+        assert service["metadata"]["name"] != pod_labels["app.kubernetes.io/name"]
+        assert (
+            service["spec"]["selector"].items() <= pod_labels.items()
+        )  # the endpoints the ServiceMonitor scrapes are these pods

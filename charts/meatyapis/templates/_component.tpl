@@ -754,5 +754,18 @@ spec:
       {{- with $m.serviceMonitor.scrapeTimeout }}
       scrapeTimeout: {{ . }}
       {{- end }}
+      # the target labels annotation-based discovery gives (charts/monitoring), which dashboards
+      # and rules group by: `service` is the pod's app.kubernetes.io/name, not the Service name
+      # (which carries the release name)
+      relabelings:
+        - sourceLabels: [__meta_kubernetes_namespace]
+          targetLabel: namespace
+          action: replace
+        - sourceLabels: [__meta_kubernetes_pod_name]
+          targetLabel: pod
+          action: replace
+        - sourceLabels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]
+          targetLabel: service
+          action: replace
 {{- end }}
 {{- end -}}
