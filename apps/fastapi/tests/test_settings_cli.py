@@ -180,9 +180,10 @@ def test_worker_uses_uvloop_httptools_and_flips_readiness() -> None:
     from meatyapis_fastapi.lifecycle import shutting_down
     from meatyapis_fastapi.uvicorn_worker import ShutdownAwareServer, UvicornWorker
     from uvicorn.config import Config
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     assert UvicornWorker.CONFIG_KWARGS["loop"] == "uvloop"
-    assert UvicornWorker.CONFIG_KWARGS["http"] == "httptools"
+    assert issubclass(UvicornWorker.CONFIG_KWARGS["http"], HttpToolsProtocol)
     server = ShutdownAwareServer(Config(app=None))
     try:
         server.handle_exit(15, None)

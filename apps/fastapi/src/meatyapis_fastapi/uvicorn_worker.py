@@ -1,4 +1,5 @@
-"""The gunicorn worker class: uvicorn with uvloop and httptools, readiness aware of SIGTERM."""
+"""The gunicorn worker class: uvicorn with uvloop and httptools (with bounded request heads and
+lingering keep-alive connections on shutdown), readiness aware of SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from gunicorn.arbiter import Arbiter
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
+from meatyapis_fastapi.http_protocol import GuardedHttpToolsProtocol
 from meatyapis_fastapi.lifecycle import begin_shutdown
 
 
@@ -26,7 +28,7 @@ class UvicornWorker(BaseUvicornWorker):  # type: ignore[misc]
     # class); the access log is the application's own JSON line, so uvicorn's is off.
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "uvloop",
-        "http": "httptools",
+        "http": GuardedHttpToolsProtocol,
         "proxy_headers": True,
         "access_log": False,
         "server_header": False,
