@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.message
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from meatyapis_fastapi.config import Settings
@@ -16,6 +18,8 @@ from meatyapis_fastapi.db import Database
 from meatyapis_fastapi.models import User
 from meatyapis_fastapi.schemas import TokenClaims
 from meatyapis_fastapi.security import InvalidToken, Passwords, Tokens
+
+logger = logging.getLogger(__name__)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
 
@@ -31,8 +35,18 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    with database.session() as session:
+    session = database.session()
+    try:
         yield session
+    finally:
+        # Closing runs after the response has started; a connection lost meanwhile (database
+        # restarted) must not turn into an error there, which would drop the client's connection.
+        try:
+            session.close()
+        except (OperationalError, InterfaceError) as err:
+            logger.warning(
+                "database connection lost while closing a session: %s", err.__class__.__name__
+            )
 
 
 def get_passwords(request: Request) -> Passwords:

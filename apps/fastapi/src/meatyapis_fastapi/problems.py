@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -10,7 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
@@ -83,6 +87,17 @@ async def validation_exception_handler(request: Request, exc: Exception) -> Prob
     )
 
 
+async def database_unavailable_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """The database is down or unreachable: 503, so clients and load balancers retry later."""
+    logger.error("database unavailable: %s", exc.__class__.__name__)
+    return problem_response(
+        503,
+        "the database is unavailable, retry later",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 def internal_error_response(path: str) -> ProblemResponse:
     """The generic 500: nothing about the failure leaks to the caller (it is in the log)."""
     return problem_response(500, "The server failed to handle the request.", instance=path)
@@ -91,6 +106,8 @@ def internal_error_response(path: str) -> ProblemResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(OperationalError, database_unavailable_handler)
+    app.add_exception_handler(InterfaceError, database_unavailable_handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
