@@ -1,7 +1,8 @@
 """gunicorn configuration (`gunicorn -c python:meatyapis_fastapi.gunicorn_conf`), from Settings.
 
 Runs in the master: validates the environment before any worker starts, wipes the Prometheus
-multiprocess directory, and marks dead workers so their live gauges disappear.
+multiprocess directory, and retires dead workers (their live gauges disappear, their counters
+join an archive file, so the directory stays bounded).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import multiprocess
-
 from meatyapis_fastapi.config import load_settings
 from meatyapis_fastapi.logging_config import logging_dict
+from meatyapis_fastapi.metrics_archive import archive_dead_worker
 
 settings = load_settings()
 # Workers read the environment again: hand them the (possibly DEV_MODE-generated) signing key,
@@ -60,4 +60,4 @@ def on_starting(server: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    archive_dead_worker(metrics_dir, worker.pid)

@@ -23,6 +23,7 @@ from prometheus_client import (
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from meatyapis_fastapi import APP_NAME, __version__
+from meatyapis_fastapi.metrics_archive import consistent_scrape
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 UNRECORDED_HANDLERS = ["^/metrics$", "^/healthz$", "^/readyz$"]
@@ -91,4 +92,6 @@ def metrics_endpoint() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    with consistent_scrape():
+        body = generate_latest(registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
