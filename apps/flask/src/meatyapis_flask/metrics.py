@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
+from meatyapis_flask.methods import reject_unknown_methods
 from meatyapis_flask.metrics_archive import consistent_scrape
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -82,3 +83,5 @@ def init_metrics(app: Flask) -> None:
             in_progress.labels(*labels).dec()
 
     app.extensions["meatyapis.metrics"] = metrics
+    # The exporter labels requests with their method: made-up ones are refused before it runs.
+    app.wsgi_app = reject_unknown_methods(app.wsgi_app)  # type: ignore[method-assign,assignment]
