@@ -64,6 +64,20 @@ def test_folding_keeps_every_value_and_removes_the_files(tmp_path: Path) -> None
     ]
 
 
+def test_max_gauges_of_dead_workers_fold_into_one_archive(tmp_path: Path) -> None:
+    build = mmap_key("build_info", "build_info", ["version"], ["1.0"], "Build")
+    for pid, value in ((201, 1.0), (202, 3.0), (203, 2.0)):
+        write(tmp_path / f"gauge_max_{pid}.db", {build: value})
+    before = scraped(tmp_path)
+    assert archive_dead_worker(tmp_path, 201) == 1
+    assert archive_dead_worker(tmp_path, 202) == 1
+    assert scraped(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.glob("*.db")) == [
+        "gauge_max_203.db",
+        "gauge_max_archive.db",
+    ]
+
+
 def test_a_worker_without_files_is_a_no_op(tmp_path: Path) -> None:
     assert archive_dead_worker(tmp_path, 999) == 0
 

@@ -22,6 +22,8 @@ from prometheus_client.mmap_dict import MmapedDict
 
 LOCK_FILE = "compaction.lock"
 _SUMMED_TYPES = ("counter", "histogram")
+# Gauges merged by their largest value (the build info): one file per worker that ever ran.
+_MAX_TYPES = ("gauge_max",)
 
 
 @contextmanager
@@ -53,15 +55,25 @@ def archive_dead_worker(directory: Path, pid: int, timeout: float = 5.0) -> int:
         if not locked:
             return 0
         moved = 0
-        for kind in _SUMMED_TYPES:
+        for kind in (*_SUMMED_TYPES, *_MAX_TYPES):
             source = directory / f"{kind}_{pid}.db"
             if not source.exists():
                 continue
-            archive = MmapedDict(str(directory / f"{kind}_archive.db"))
+            archive_path = directory / f"{kind}_archive.db"
+            archived = (
+                {key for key, *_ in MmapedDict.read_all_values_from_file(str(archive_path))}
+                if archive_path.exists()
+                else set()
+            )
+            archive = MmapedDict(str(archive_path))
             try:
                 for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(str(source)):
                     current, _ = archive.read_value(key)
-                    archive.write_value(key, current + value, timestamp)
+                    if kind in _MAX_TYPES:
+                        merged = max(current, value) if key in archived else value
+                    else:
+                        merged = current + value
+                    archive.write_value(key, merged, timestamp)
             finally:
                 archive.close()
             source.unlink()
