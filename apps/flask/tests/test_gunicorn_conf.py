@@ -74,8 +74,8 @@ def test_values_come_from_the_environment(
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.keepalive == 75
     assert conf.graceful_timeout == 7
-    assert conf.max_requests == 1000
-    assert conf.max_requests_jitter == 100
+    assert conf.max_requests == 10_000
+    assert conf.max_requests_jitter == 5_000
     assert conf.forwarded_allow_ips == "10.0.0.0/8"
     assert conf.accesslog is None
     assert conf.control_socket_disable is True

@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     worker_timeout: int = Field(30, ge=1, le=3600)
     graceful_timeout: int = Field(20, ge=1, le=3600)
     keepalive: int = Field(75, ge=1, le=3600)
-    max_requests: int = Field(1000, ge=0)
-    max_requests_jitter: int = Field(100, ge=0)
+    max_requests: int = Field(10_000, ge=0)
+    max_requests_jitter: int = Field(5_000, ge=0)
     forwarded_allow_ips: str = "127.0.0.1"
     worker_tmp_dir: Path = Path("/dev/shm")  # noqa: S108 - heartbeat files in RAM
     prometheus_multiproc_dir: Path | None = None
