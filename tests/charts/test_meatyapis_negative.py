@@ -33,6 +33,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
      ["flask.autoscaling.minReplicas"]),
     ("extra-config-overrides-chart", {"flask": {"extraConfig": {"PORT": "9000"}}},
      ["flask.extraConfig.PORT"]),
+    ("identity-timeout-zero", {"flask": {"identityReadTimeoutSeconds": 0}},
+     ["flask.identityReadTimeoutSeconds=0", "above 0"]),
+    ("identity-deadline-below-connect",
+     {"flask": {"identityConnectTimeoutSeconds": 1, "identityDeadlineSeconds": 0.5}},
+     ["flask.identityDeadlineSeconds=0.5", "flask.identityConnectTimeoutSeconds=1"]),
     # the schema: unknown keys and wrong types, named
     ("typo", {"flask": {"replicaCont": 1}}, ["replicaCont"]),
     ("top-level-typo", {"metric": {}}, ["metric"]),

@@ -40,6 +40,16 @@ templates/<component>/ calls one of these with (dict "root" $ "c" "<component>")
 {{- if and $v.autoscaling.enabled (gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) -}}
 {{- fail (printf "%s.autoscaling.minReplicas must not exceed %s.autoscaling.maxReplicas" $c $c) -}}
 {{- end -}}
+{{- if eq $c "flask" -}}
+{{- range $key := list "identityConnectTimeoutSeconds" "identityReadTimeoutSeconds" "identityDeadlineSeconds" -}}
+{{- if le (float64 (index $v $key)) 0.0 -}}
+{{- fail (printf "flask.%s=%v must be above 0" $key (index $v $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- if lt (float64 $v.identityDeadlineSeconds) (float64 $v.identityConnectTimeoutSeconds) -}}
+{{- fail (printf "flask.identityDeadlineSeconds=%v must be at least flask.identityConnectTimeoutSeconds=%v" $v.identityDeadlineSeconds $v.identityConnectTimeoutSeconds) -}}
+{{- end -}}
+{{- end -}}
 {{- range $key, $_ := $v.extraConfig -}}
 {{- if hasKey (include "meatyapis.component.config" (dict "root" $.root "c" $c "core" true) | fromYaml) $key -}}
 {{- fail (printf "%s.extraConfig.%s is set by the chart: use the dedicated value instead" $c $key) -}}
