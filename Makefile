@@ -34,7 +34,7 @@ run: install tools ## Run the services and Prometheus on 127.0.0.1 (Ctrl-C stops
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps test-integration charts test-monitoring test-monitoring-live test-workflows test-images ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
