@@ -19,7 +19,7 @@ from tests.reliability.conftest import Stack, start_catalog, start_identity
 from tests.reliability.measure import figures
 from tests.support.processes import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 OUTAGE_SECONDS = 20
 LOAD_SECONDS = OUTAGE_SECONDS + 14
