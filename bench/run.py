@@ -13,6 +13,7 @@ import dataclasses
 import importlib.metadata
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,9 @@ RECYCLE_CHECKPOINTS = 6
 RECYCLE_CHUNK_SECONDS = 5.0
 STARTS = 3
 RESULTS = Path(__file__).with_name("results.md")
+# The overhead pairs run without worker recycling: a worker re-importing the app mid-round costs
+# about a second of CPU and would land in one side's numbers by chance.
+NO_RECYCLING = {"MAX_REQUESTS": "0"}
 PACKAGES = (
     "flask", "werkzeug", "gunicorn", "fastapi", "starlette", "uvicorn", "uvicorn-worker",
     "uvloop", "httptools", "sqlalchemy", "prometheus-client", "prometheus-flask-exporter",
@@ -117,6 +121,7 @@ def alternate(report: Report, targets: Sequence[Target]) -> dict[str, list[wrk.W
 
 
 def _generic(command: str) -> str:
+    command = re.sub(r"Bearer [A-Za-z0-9._-]+", "Bearer <token>", command)
     words = command.split()
     return " ".join([*words[:-1], "http://127.0.0.1:<port>" + _path(words[-1])])
 
@@ -152,33 +157,36 @@ def running(*servers: Service) -> Iterator[tuple[Service, ...]]:
         yield servers
 
 
+def on_and_off(
+    name: str,
+    start: Callable[[str, Path, dict[str, str]], Service],
+    env_of: Callable[..., dict[str, str]],
+    work: Path,
+    database_url: str,
+) -> tuple[Service, Service]:
+    """The same service twice, instrumented and with METRICS_ENABLED=false."""
+
+    def one(side: str, metrics: bool) -> Service:
+        folder = work / f"{name}-{side}"
+        env = env_of(folder, database_url, workers=WORKERS, metrics=metrics)
+        return start(f"{name}-{side}", folder, {**env, **NO_RECYCLING})
+
+    return one("on", True), one("off", False)
+
+
 def instrumentation_overhead(report: Report, work: Path) -> None:
     rows: list[list[object]] = []
     flask_db = services.flask_database(work / "catalog")
     product_id = services.seed_product(flask_db)
-    on = services.flask_gunicorn(
-        "flask-on", work / "f-on", services.flask_env(work / "f-on", flask_db, workers=WORKERS)
-    )
-    off = services.flask_gunicorn(
-        "flask-off",
-        work / "f-off",
-        services.flask_env(work / "f-off", flask_db, workers=WORKERS, metrics=False),
-    )
+    on, off = on_and_off("flask", services.flask_gunicorn, services.flask_env, work, flask_db)
     with running(on, off):
         for path, what in (("/hello", "/hello"), (f"/products/{product_id}", "GET /products/<id>")):
             results = alternate(report, [Target("on", on, path), Target("off", off, path)])
             rows.append(_overhead_row(report, "Flask (gunicorn gthread)", what, results))
 
     identity_db = services.fastapi_database(work / "identity")
-    on = services.fastapi_gunicorn(
-        "fastapi-on",
-        work / "a-on",
-        services.fastapi_env(work / "a-on", identity_db, workers=WORKERS),
-    )
-    off = services.fastapi_gunicorn(
-        "fastapi-off",
-        work / "a-off",
-        services.fastapi_env(work / "a-off", identity_db, workers=WORKERS, metrics=False),
+    on, off = on_and_off(
+        "fastapi", services.fastapi_gunicorn, services.fastapi_env, work, identity_db
     )
     with running(on, off):
         token = services.register_and_login(on.url)
@@ -195,7 +203,8 @@ def instrumentation_overhead(report: Report, work: Path) -> None:
                 _overhead_row(report, "FastAPI (gunicorn + uvicorn workers)", what, results)
             )
     report.table(
-        f"Instrumentation overhead ({WORKERS} workers each; metrics on vs METRICS_ENABLED=false)",
+        f"Instrumentation overhead ({WORKERS} workers each, MAX_REQUESTS=0; metrics on vs "
+        "METRICS_ENABLED=false)",
         ["service", "endpoint", "req/s on", "req/s off", "ratio (≥ 0.90)",
          "p99 on ms", "p99 off ms", "p99 ratio (≤ 1.10)", "CPU µs/req on", "CPU µs/req off",
          "CPU efficiency off/on (≥ 0.90)", "wrk errors on/off", "target"],

@@ -97,37 +97,10 @@ def command(
     return [*argv, "-s", str(script_path), url]
 
 
-def run(
-    url: str,
-    *,
-    seconds: float,
-    connections: int = 32,
-    threads: int = 2,
-    timeout: float = 2.0,
-    headers: Sequence[str] = (),
-    statuses: bool = False,
-    extra_lua: str = "",
-) -> WrkResult:
+def run(url: str, *, seconds: float, statuses: bool = False, **options: object) -> WrkResult:
     """Run wrk to completion (bounded: wrk stops itself after `seconds`)."""
-    path = script(statuses=statuses, extra_lua=extra_lua)
-    try:
-        argv = command(
-            url,
-            seconds=seconds,
-            connections=connections,
-            threads=threads,
-            timeout=timeout,
-            headers=headers,
-            script_path=path,
-        )
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=seconds + 60, check=False
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{shlex.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
-    finally:
-        path.unlink(missing_ok=True)
-    return parse(done.stdout, shlex.join(argv).replace(str(path), "<script>.lua"))
+    with Background(url, seconds=seconds, statuses=statuses, **options) as load:
+        return load.result()
 
 
 class Background:
@@ -151,7 +124,7 @@ class Background:
     def result(self) -> WrkResult:
         assert self._proc is not None
         out, _ = self._proc.communicate(timeout=self.seconds + 60)
-        return parse(out, shlex.join(self.argv))
+        return parse(out, shlex.join(self.argv).replace(str(self._path), "<script>.lua"))
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None and self._proc.poll() is None:
