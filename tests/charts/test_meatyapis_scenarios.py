@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import re
 import subprocess
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
-from kubernetes_validate.utils import all_versions
 
+from tests.charts import quality
 from tests.charts.meatyapis import CHART, CHART_DIR, NAMESPACE, SCENARIOS, scenario_id
-from tests.charts.render import ROOT, TOOLS_BIN, helm_binary, render, render_chart
+from tests.charts.render import ROOT, render, render_chart
 
-OLDEST = "1.29.0"
-NEWEST = max(all_versions(), key=lambda v: tuple(int(p) for p in v.split(".")))
 # Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's are
 # checked against its CRD schemas below; the Route's shape is asserted in test_meatyapis_features.
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route"}
@@ -33,36 +28,21 @@ def test_there_are_the_three_scenarios() -> None:
 @scenarios
 @pytest.mark.parametrize("helm", ["helm3", "helm4"])
 def test_lint_strict(scenario: Path, helm: str) -> None:
-    result = subprocess.run(
-        [helm_binary(helm), "lint", "--strict", str(CHART_DIR), "--values", str(scenario)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 chart(s) failed" in result.stdout
-    assert "[WARNING]" not in result.stdout
+    quality.lint_strict(CHART_DIR, scenario, helm)
 
 
 @scenarios
-@pytest.mark.parametrize("version", [OLDEST, NEWEST])
+@pytest.mark.parametrize("version", [quality.OLDEST, quality.NEWEST])
 def test_objects_valid_against_kubernetes_schemas(scenario: Path, version: str) -> None:
     objs = render_chart(CHART, values_files=[scenario], namespace=NAMESPACE, kube_version=version)
-    checked = 0
-    for obj in objs:
-        if obj["kind"] in CUSTOM_KINDS:
-            continue
-        kubernetes_validate.validate(obj, version, strict=True)
-        checked += 1
-    assert checked >= 10
+    assert quality.validate_strictly(objs, version, CUSTOM_KINDS) >= 10
 
 
 @scenarios
 def test_renders_identical_with_helm3_and_helm4_and_twice(scenario: Path) -> None:
     first = render(CHART, values_files=[scenario], namespace=NAMESPACE)
-    again = subprocess.run(
-        [helm_binary("helm3"), "template", "meatyapis", str(CHART_DIR), "--namespace", NAMESPACE,
-         "--kube-version", "1.29.0", "--values", str(scenario)],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout  # fmt: skip
+    argv = quality.template_argv(CHART_DIR, "meatyapis", NAMESPACE, scenario)
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True).stdout
     assert again == first.text
     helm4 = render(CHART, values_files=[scenario], namespace=NAMESPACE, helm="helm4")
     assert helm4.objects == first.objects
@@ -99,29 +79,13 @@ def test_prometheus_operator_resources_match_their_crd_schemas() -> None:
 
 
 def test_no_render_time_randomness_or_cluster_lookups() -> None:
-    pattern = re.compile(r"\b(lookup|randAlphaNum|randAlpha|randNumeric|randAscii|now|uuidv4)\b")
-    offenders = [
-        f"{path.relative_to(CHART_DIR)}: {line.strip()}"
-        for path in (CHART_DIR / "templates").rglob("*")
-        if path.is_file()
-        for line in path.read_text().splitlines()
-        if pattern.search(line.split("{{/*")[0]) and "{{" in line
-    ]
-    assert offenders == []
+    assert quality.randomness_in_templates(CHART_DIR) == []
 
 
 def test_checkov_passes_on_every_scenario(tmp_path: Path) -> None:
     for scenario in SCENARIOS:
         rendered = render(CHART, values_files=[scenario], namespace=NAMESPACE)
         (tmp_path / f"{scenario_id(scenario)}.yaml").write_text(rendered.text)
-    result = subprocess.run(
-        [str(TOOLS_BIN / "checkov"), "--config-file", str(ROOT / ".checkov.yaml"),
-         "--directory", str(tmp_path), "--output", "cli"],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
-    passed = re.search(r"Passed checks: (\d+), Failed checks: (\d+)", result.stdout)
-    assert passed, result.stdout[-2000:]
-    assert int(passed.group(1)) > 500
-    assert passed.group(2) == "0"
+    passed, failed = quality.checkov(tmp_path)
+    assert passed > 500
+    assert failed == 0
