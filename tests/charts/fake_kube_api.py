@@ -4,8 +4,10 @@ in-cluster hook scripts. Certificates come from the openssl command line."""
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
+TOKEN = "hook-token"
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
@@ -95,3 +98,35 @@ def serve(api: FakeKubeAPI, cert: Path, key: Path) -> Iterator[FakeKubeAPI]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def make_service_account(directory: Path, namespace: str) -> Path:
+    """What the kubelet mounts into a pod: CA certificate, token and namespace."""
+    make_certificate(directory)
+    (directory / "token").write_text(f"{TOKEN}\n")
+    (directory / "namespace").write_text(namespace)
+    return directory
+
+
+@contextmanager
+def serve_for(service_account: Path) -> Iterator[FakeKubeAPI]:
+    """A fake API server that trusts the service account's token and presents its certificate."""
+    with serve(
+        FakeKubeAPI(token=TOKEN), service_account / "ca.crt", service_account / "tls.key"
+    ) as running:
+        yield running
+
+
+def run_hook_script(
+    container: dict[str, Any], api: FakeKubeAPI, service_account: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run a rendered hook container's `python3 -c` script against the fake API server."""
+    command = container["command"]
+    assert command[:2] == ["python3", "-c"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    env |= {"KUBERNETES_SERVICE_HOST": HOST, "KUBERNETES_SERVICE_PORT": str(api.port),
+            "SERVICEACCOUNT_DIR": str(service_account), "PATH": os.environ["PATH"]}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", command[2]], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
