@@ -61,10 +61,10 @@ def engine(*args: str, check: bool = True, timeout: float = COMMAND_TIMEOUT) -> 
     return result.stdout
 
 
-def run_once(*args: str) -> subprocess.CompletedProcess[str]:
-    """`<engine> run --rm args…`, output captured (stdout and stderr together)."""
+def _combined(*args: str) -> subprocess.CompletedProcess[str]:
+    """`<engine> args…` with stdout and stderr captured together, never raising."""
     return subprocess.run(
-        [ENGINE, "run", "--rm", *args],
+        [ENGINE, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -72,6 +72,11 @@ def run_once(*args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         env=ENV,
     )
+
+
+def run_once(*args: str) -> subprocess.CompletedProcess[str]:
+    """`<engine> run --rm args…`, output captured (stdout and stderr together)."""
+    return _combined("run", "--rm", *args)
 
 
 def inspect_image(name: str) -> dict[str, Any]:
@@ -95,16 +100,7 @@ class Container:
     name: str
 
     def logs(self) -> str:
-        result = subprocess.run(
-            [ENGINE, "logs", self.name],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            env=ENV,
-        )
-        return result.stdout
+        return _combined("logs", self.name).stdout
 
     def state(self) -> dict[str, Any]:
         data: list[dict[str, Any]] = json.loads(engine("container", "inspect", self.name))
