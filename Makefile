@@ -39,10 +39,10 @@ run: install ## Install what is missing, run the services and Prometheus on 127.
 test: lint test-apps test-integration charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
-lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
+lint: install lint-workflows ## ruff, format check, mypy on the chassis and the apps; workflows and shell scripts
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
-	$(UV_RUN) mypy apps/flask/src apps/fastapi/src
+	$(UV_RUN) mypy libs/meatyapis-chassis/src apps/flask/src apps/fastapi/src
 
 .PHONY: fmt
 fmt: install ## Apply ruff's fixes and formatting
@@ -50,8 +50,8 @@ fmt: install ## Apply ruff's fixes and formatting
 	$(UV_RUN) ruff format .
 
 .PHONY: test-apps
-test-apps: install ## Unit and integration tests of both services, with branch coverage (floor: COVERAGE_FLOOR)
-	$(PYTEST) apps/flask/tests apps/fastapi/tests \
+test-apps: install ## Unit and integration tests of the chassis and both services, with branch coverage (floor: COVERAGE_FLOOR)
+	$(PYTEST) libs/meatyapis-chassis/tests apps/flask/tests apps/fastapi/tests \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 .PHONY: test-integration

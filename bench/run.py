@@ -283,7 +283,7 @@ def serving_modes(report: Report, work: Path) -> None:
         "FastAPI", f"repo config (gunicorn + {WORKERS} uvicorn workers, uvloop, httptools)",
         results["gunicorn"], base,
     ))  # fmt: skip
-    rows.append(_serving_row("FastAPI", "plain `uvicorn meatyapis_fastapi.main:app` (1 process)",
+    rows.append(_serving_row("FastAPI", "plain `uvicorn meatyapis_fastapi.asgi:app` (1 process)",
                              results["uvicorn"], base))  # fmt: skip
     rows.append(_serving_row("ceiling", "raw ASGI hello-world, same gunicorn + uvicorn worker "
                              "config", results["raw"], base))  # fmt: skip
@@ -523,7 +523,7 @@ def write_results(report: Report, started: float, env_text: str) -> None:
         "Flask, source way: `python bench/flask_devserver.py` (`create_app().run(threaded=True)`)",
         "FastAPI, repo config: `meatyapis-fastapi serve` (= `python -m gunicorn --config "
         "python:meatyapis_fastapi.gunicorn_conf`)",
-        "FastAPI, source way: `python -m uvicorn meatyapis_fastapi.main:app --host 127.0.0.1 "
+        "FastAPI, source way: `python -m uvicorn meatyapis_fastapi.asgi:app --host 127.0.0.1 "
         "--port <port> --no-access-log`",
         "Ceiling: `python -m gunicorn --config python:meatyapis_fastapi.gunicorn_conf "
         "bench.raw_asgi:app`",

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from meatyapis_chassis.migrations import upgrade
 
 from tests.support.net import HOST, free_port
 from tests.support.processes import ServerProcess
@@ -84,16 +85,12 @@ def _service(
 
 
 def flask_database_migrate(url: str) -> str:
-    from meatyapis_flask.migrate import upgrade
-
-    upgrade(url)
+    upgrade(url, "meatyapis_flask")
     return url
 
 
 def fastapi_database_migrate(url: str) -> str:
-    from meatyapis_fastapi.migrate import upgrade
-
-    upgrade(url)
+    upgrade(url, "meatyapis_fastapi")
     return url
 
 
@@ -157,9 +154,9 @@ def fastapi_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Servic
 
 
 def fastapi_uvicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
-    """The source documents' way: plain `uvicorn meatyapis_fastapi.main:app`, one process."""
+    """The source documents' way: plain `uvicorn meatyapis_fastapi.asgi:app`, one process."""
     argv = [
-        sys.executable, "-m", "uvicorn", "meatyapis_fastapi.main:app",
+        sys.executable, "-m", "uvicorn", "meatyapis_fastapi.asgi:app",
         "--host", HOST, "--port", env["PORT"], "--no-access-log",
     ]  # fmt: skip
     return _service(name, argv, workdir, _single_process(env))
@@ -176,7 +173,7 @@ def raw_asgi_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Servi
 
 def seed_product(database_url: str, name: str = "bench-product", quantity: int = 0) -> int:
     """Insert one product straight into the catalog's database (no write token needed)."""
-    from meatyapis_flask.db import Database
+    from meatyapis_chassis.database import Database
     from meatyapis_flask.models import Product
 
     database = Database(database_url)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from meatyapis_fastapi.migrate import upgrade
 
-from apps.fastapi.tests.helpers import make_settings, open_client
+from apps.fastapi.tests.helpers import make_settings, migrate, open_client
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +21,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'identity.db'}"
-    upgrade(url)
+    migrate(url)
     return url
 
 
@@ -33,7 +32,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'identity.db'}"
     else:
         url = str(request.getfixturevalue("postgres_url"))
-    upgrade(url)
+    migrate(url)
     return url
 
 

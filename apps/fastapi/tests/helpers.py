@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from meatyapis_fastapi.application import create_app
-from meatyapis_fastapi.config import Settings
+from meatyapis_chassis.migrations import upgrade
+from meatyapis_fastapi.app import create_app
+from meatyapis_fastapi.settings import Settings
 
 PASSWORD = "correct horse"
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 # Real argon2id, with the cheapest parameters the settings allow, so tests stay fast.
 FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+def migrate(database_url: str) -> None:
+    upgrade(database_url, "meatyapis_fastapi")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -58,8 +63,9 @@ def assert_problem(
     assert response.headers["content-type"] == "application/problem+json"
     problem: dict[str, Any] = response.json()
     assert problem["status"] == status
-    assert problem["type"] == "about:blank"
+    assert str(problem["type"]).startswith(("about:blank", "urn:meatyapis:problem:"))
     assert problem["title"]
+    assert problem["request_id"] == response.headers["x-request-id"]
     assert "Traceback" not in response.text
     if detail is not None:
         assert detail in problem["detail"]

@@ -1,4 +1,4 @@
-"""The original endpoints and the error classes every endpoint shares."""
+"""The example endpoints and the error classes every endpoint shares."""
 
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ def test_malformed_json(client: TestClient) -> None:
     response = client.post(
         "/add", content=b'{"a": 1,', headers={"content-type": "application/json"}
     )
-    problem = assert_problem(response, 422, "body")
-    assert "malformed JSON" in problem["errors"][0]["message"]
+    problem = assert_problem(response, 400)
+    assert problem["type"] == "urn:meatyapis:problem:malformed-json"
+    assert "malformed JSON" in problem["detail"]
 
 
 def test_integer_with_thousands_of_digits_is_a_client_error(client: TestClient) -> None:

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
-from meatyapis_fastapi.lifecycle import begin_shutdown, shutting_down
+from meatyapis_chassis import lifecycle
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.fastapi.tests.helpers import make_settings, open_client
@@ -22,21 +22,21 @@ def test_readyz_checks_the_database(db_client: TestClient) -> None:
 
 
 def test_readyz_is_503_once_shutdown_has_begun(client: TestClient) -> None:
-    begin_shutdown()
+    lifecycle.begin_shutdown()
     try:
         from apps.fastapi.tests.helpers import assert_problem
 
         assert_problem(client.get("/readyz"), 503, detail="shutting down")
         assert client.get("/healthz").status_code == 200
     finally:
-        shutting_down.clear()
+        lifecycle.serving()
 
 
 def test_lifespan_shutdown_sets_the_flag(sqlite_url: str) -> None:
     with open_client(make_settings(sqlite_url)) as client:
         assert client.get("/readyz").status_code == 200
-        assert not shutting_down.is_set()
-    assert shutting_down.is_set()
+        assert not lifecycle.shutting_down()
+    assert lifecycle.shutting_down()
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: object) -> None:
@@ -175,9 +175,9 @@ def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     import json
     import logging
 
-    from meatyapis_fastapi.logging_config import logging_dict
+    from meatyapis_chassis.logs import logging_config
 
-    config = logging_dict("INFO")
+    config = logging_config("INFO")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(config["formatters"]["json"]["()"]())

@@ -1,18 +1,16 @@
 """The guards the reliability suite asked for: a bounded request head, keep-alive connections
-that linger on shutdown, 503 while the database is down, a bounded metrics directory."""
+that linger on shutdown, 503 while the database is down (the chassis's tests cover the bounded
+metrics directory)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from meatyapis_fastapi.dependencies import get_session
 from meatyapis_fastapi.http_protocol import MAX_HEADER_FIELDS, GuardedHttpToolsProtocol
-from meatyapis_fastapi.metrics_archive import archive_dead_worker
-from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from sqlalchemy.exc import OperationalError
 from uvicorn.config import Config
 from uvicorn.server import ServerState
@@ -123,17 +121,3 @@ def test_a_database_outage_is_503_with_retry_after(sqlite_url: str) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_a_dead_workers_counters_join_the_archive(tmp_path: Path) -> None:
-    key = mmap_key("requests_total", "requests_total", (), (), "help")
-    for name, value in (("counter_99.db", 3.0), ("counter_archive.db", 2.0)):
-        values = MmapedDict(str(tmp_path / name))
-        values.write_value(key, value, 0.0)
-        values.close()
-    (tmp_path / "gauge_livesum_99.db").write_bytes(b"")
-    (tmp_path / "gauge_all_99.db").write_bytes(b"")
-    archive_dead_worker(tmp_path, 99)
-    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["counter_archive.db"]
-    archived = MmapedDict.read_all_values_from_file(str(tmp_path / "counter_archive.db"))
-    assert [(k, v) for k, v, _, _ in archived] == [(key, 5.0)]

@@ -9,14 +9,13 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-from meatyapis_fastapi.application import create_app
-from meatyapis_fastapi.migrate import upgrade
+from meatyapis_fastapi.app import create_app
 from schemathesis import BaseSchema, GenerationMode
 from schemathesis.checks import CheckFunction
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from apps.fastapi.tests.helpers import make_settings
+from apps.fastapi.tests.helpers import make_settings, migrate
 
 EXAMPLES_PER_OPERATION = 25
 
@@ -24,7 +23,7 @@ EXAMPLES_PER_OPERATION = 25
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     database = Path(tmp_path_factory.mktemp("schemathesis")) / "identity.db"
-    upgrade(f"sqlite:///{database}")
+    migrate(f"sqlite:///{database}")
     return create_app(make_settings(f"sqlite:///{database}"))
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from meatyapis_fastapi.migrate import upgrade
 from prometheus_client.parser import text_string_to_metric_families
 
-from apps.fastapi.tests.helpers import PASSWORD, SECRET
+from apps.fastapi.tests.helpers import PASSWORD, SECRET, migrate
 from tests.support.net import free_port
 from tests.support.processes import ServerProcess, wait_until
 
@@ -36,7 +35,7 @@ class Server:
 def start_server(tmp: Path, **env: str) -> ServerProcess:
     port = free_port()
     database_url = f"sqlite:///{tmp / 'identity.db'}"
-    upgrade(database_url)
+    migrate(database_url)
     environment = {
         "PORT": str(port),
         "BIND_HOST": "127.0.0.1",

@@ -9,24 +9,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from meatyapis_chassis.settings import ConfigurationError
 from meatyapis_fastapi import cli
-from meatyapis_fastapi.config import ConfigError, Settings, load_settings
+from meatyapis_fastapi.settings import Settings, load_settings
 from sqlalchemy import create_engine, inspect
 
 from apps.fastapi.tests.helpers import SECRET
+from tests.support.gunicorn_stubs import Server, Worker
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKEN_SECRET", SECRET)
-    settings = load_settings()
-    assert settings.port == 8080
-    assert settings.bind_host == "0.0.0.0"  # noqa: S104
-    assert settings.web_concurrency == 2
-    assert settings.keepalive == 75
-    assert settings.graceful_timeout == 20
+    settings = load_settings()  # the shared defaults are the chassis's (its tests check them)
     assert settings.token_ttl_seconds == 3600
-    assert settings.metrics_enabled is True
-    assert settings.database_url.startswith("sqlite:///")
+    assert settings.max_requests_jitter == 1_000
+    assert settings.max_body_bytes == 65_536
+    assert settings.database_url == "sqlite:///identity.db"
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,18 +60,18 @@ def test_bad_values_name_the_variable(
 ) -> None:
     monkeypatch.setenv("TOKEN_SECRET", SECRET)
     monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError, match=f"{name}:"):
+    with pytest.raises(ConfigurationError, match=f"{name}:"):
         load_settings()
 
 
 def test_missing_token_secret_is_refused() -> None:
-    with pytest.raises(ConfigError, match="TOKEN_SECRET: is missing"):
+    with pytest.raises(ConfigurationError, match="TOKEN_SECRET: is missing"):
         load_settings()
 
 
 def test_weak_token_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKEN_SECRET", "x" * 31)
-    with pytest.raises(ConfigError, match="TOKEN_SECRET: is shorter than 32"):
+    with pytest.raises(ConfigurationError, match="TOKEN_SECRET: is shorter than 32"):
         load_settings()
 
 
@@ -154,14 +152,11 @@ def test_gunicorn_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert conf.forwarded_allow_ips == "10.0.0.1"
     assert conf.control_socket_disable is True
     assert conf.worker_class == "meatyapis_fastapi.uvicorn_worker.UvicornWorker"
-    conf.on_starting(None)
+    conf.on_starting(Server())
     assert list(metrics_dir.iterdir()) == []
 
-    class DeadWorker:
-        pid = 4242
-
     (metrics_dir / "gauge_livesum_4242.db").write_bytes(b"")
-    conf.child_exit(None, DeadWorker())
+    conf.child_exit(Server(), Worker(4242))
     assert not (metrics_dir / "gauge_livesum_4242.db").exists()
 
 
@@ -177,7 +172,7 @@ def test_gunicorn_config_shares_a_dev_mode_key_and_a_metrics_dir(
 
 
 def test_worker_uses_uvloop_httptools_and_flips_readiness() -> None:
-    from meatyapis_fastapi.lifecycle import shutting_down
+    from meatyapis_chassis import lifecycle
     from meatyapis_fastapi.uvicorn_worker import ShutdownAwareServer, UvicornWorker
     from uvicorn.config import Config
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -187,10 +182,10 @@ def test_worker_uses_uvloop_httptools_and_flips_readiness() -> None:
     server = ShutdownAwareServer(Config(app=None))
     try:
         server.handle_exit(15, None)
-        assert shutting_down.is_set()
+        assert lifecycle.shutting_down()
         assert server.should_exit
     finally:
-        shutting_down.clear()
+        lifecycle.serving()
 
 
 def test_main_builds_the_app_from_the_environment(
@@ -198,7 +193,6 @@ def test_main_builds_the_app_from_the_environment(
 ) -> None:
     monkeypatch.setenv("TOKEN_SECRET", SECRET)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    main = importlib.import_module("meatyapis_fastapi.main")
-    main = importlib.reload(main)
-    assert main.app.state.settings.database_url == sqlite_url
-    assert main.app.title == "meatyapis-fastapi"
+    asgi = importlib.reload(importlib.import_module("meatyapis_fastapi.asgi"))
+    assert asgi.app.state.settings.database_url == sqlite_url
+    assert asgi.app.title == "meatyapis-fastapi"

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from meatyapis_flask import lifecycle
+from meatyapis_chassis import lifecycle
+from meatyapis_chassis.migrations import upgrade as upgrade_package
 from meatyapis_flask.app import create_app
-from meatyapis_flask.auth import TokenRejected, install_token_verifier
-from meatyapis_flask.migrate import upgrade
+from meatyapis_flask.auth import TokenRejected
+from meatyapis_flask.catalog_app import CatalogApp
 from meatyapis_flask.settings import Settings
+
+
+def upgrade(database_url: str) -> None:
+    upgrade_package(database_url, "meatyapis_flask")
 
 
 @pytest.fixture(scope="session")
@@ -72,37 +76,37 @@ class AuthorizedClient(FlaskClient):
         self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TEST_TOKEN}"
 
 
-def make_app(settings: Settings) -> Flask:
+def make_app(settings: Settings) -> CatalogApp:
     """The app with the unit tests' verifier; its test clients carry the accepted token."""
     application = create_app(settings)
-    install_token_verifier(application, OneTokenVerifier())
+    application.token_verifier = OneTokenVerifier()
     application.test_client_class = AuthorizedClient
     return application
 
 
 @pytest.fixture
-def app(sqlite_url: str) -> Iterator[Flask]:
+def app(sqlite_url: str) -> Iterator[CatalogApp]:
     """The app on a fresh SQLite database (for tests that do not depend on the database)."""
     application = make_app(make_settings(sqlite_url))
     yield application
-    application.extensions["meatyapis.database"].dispose()
+    application.database.dispose()
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def client(app: CatalogApp) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def db_app(database_url: str) -> Iterator[Flask]:
+def db_app(database_url: str) -> Iterator[CatalogApp]:
     """The app on SQLite and on PostgreSQL (parametrized)."""
     application = make_app(make_settings(database_url))
     yield application
-    application.extensions["meatyapis.database"].dispose()
+    application.database.dispose()
 
 
 @pytest.fixture
-def db_client(db_app: Flask) -> FlaskClient:
+def db_client(db_app: CatalogApp) -> FlaskClient:
     return db_app.test_client()
 
 

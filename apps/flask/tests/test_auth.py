@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_flask.app import create_app
-from meatyapis_flask.auth import VerifierUnavailable, install_token_verifier
-from meatyapis_flask.identity import IdentityVerifier
+from meatyapis_flask.auth import VerifierUnavailable
+from meatyapis_flask.catalog_app import CatalogApp
+from meatyapis_flask.identity.verifier import IdentityVerifier
 
 from tests.support.identity_stub import IdentityStub
 from tests.support.net import HOST, free_port
@@ -21,7 +21,7 @@ PRODUCT = {"name": "Tri-tip", "price": "12.00", "quantity": 2}
 BEARER = {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
-def test_writes_need_a_valid_bearer_token_reads_do_not(app: Flask) -> None:
+def test_writes_need_a_valid_bearer_token_reads_do_not(app: CatalogApp) -> None:
     client = FlaskClient(app)  # sends no Authorization header by itself
     missing = client.post("/products", json=PRODUCT)
     assert missing.status_code == 401
@@ -48,8 +48,8 @@ class DownVerifier:
         raise VerifierUnavailable("the identity service is unavailable, retry later", 4)
 
 
-def test_an_undecided_verifier_makes_writes_answer_503_with_retry_after(app: Flask) -> None:
-    install_token_verifier(app, DownVerifier())
+def test_an_undecided_verifier_makes_writes_answer_503_with_retry_after(app: CatalogApp) -> None:
+    app.token_verifier = DownVerifier()
     client = app.test_client()
     response = client.post("/products", json=PRODUCT)
     assert response.status_code == 503
@@ -68,7 +68,7 @@ def identity() -> Iterator[IdentityStub]:
         yield stub
 
 
-def identity_app(sqlite_url: str, identity_url: str, **settings: object) -> Flask:
+def identity_app(sqlite_url: str, identity_url: str, **settings: object) -> CatalogApp:
     return create_app(make_settings(sqlite_url, identity_url=identity_url, **settings))
 
 
@@ -76,7 +76,7 @@ def test_create_app_checks_tokens_with_the_identity_service(
     sqlite_url: str, identity: IdentityStub
 ) -> None:
     app = identity_app(sqlite_url, identity.url)
-    assert isinstance(app.extensions["meatyapis.token_verifier"], IdentityVerifier)
+    assert isinstance(app.token_verifier, IdentityVerifier)
     client = app.test_client()
     headers = {
         "Authorization": "Bearer real-token",
@@ -145,8 +145,8 @@ def test_without_metrics_the_identity_client_still_works(
     assert response.status_code == 201
 
 
-def test_writes_fail_closed_when_no_verifier_is_installed(app: Flask) -> None:
-    del app.extensions["meatyapis.token_verifier"]
+def test_writes_fail_closed_when_no_verifier_is_installed(app: CatalogApp) -> None:
+    app.token_verifier = None
     client = app.test_client()
     response = client.post("/products", json=PRODUCT, headers=BEARER)
     assert response.status_code == 503

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from meatyapis_flask.circuit_breaker import CircuitBreaker, State
+from meatyapis_flask.identity.circuit_breaker import CircuitBreaker, State
 
 
 class Clock:

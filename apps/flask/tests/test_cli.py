@@ -88,8 +88,8 @@ def test_wsgi_module_builds_the_app_from_the_environment(
     sys.modules.pop("meatyapis_flask.wsgi", None)
     wsgi = importlib.import_module("meatyapis_flask.wsgi")
     try:
-        assert wsgi.app.config["SETTINGS"].database_url == sqlite_url
+        assert wsgi.app.settings.database_url == sqlite_url
         assert wsgi.app.test_client().get("/readyz").status_code == 200
     finally:
-        wsgi.app.extensions["meatyapis.database"].dispose()
+        wsgi.app.database.dispose()
         sys.modules.pop("meatyapis_flask.wsgi", None)

@@ -7,7 +7,7 @@ import logging
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from meatyapis_flask.db import database
+from meatyapis_flask.catalog_app import database
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 

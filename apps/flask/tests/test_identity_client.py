@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from meatyapis_flask.auth import TokenRejected, VerifierUnavailable
-from meatyapis_flask.circuit_breaker import CircuitBreaker, State
-from meatyapis_flask.identity_client import IdentityClient, backoff_delay
-from meatyapis_flask.outbound_metrics import OutboundMetrics
-from meatyapis_flask.traceparent import parse
+from meatyapis_flask.identity.circuit_breaker import CircuitBreaker, State
+from meatyapis_flask.identity.client import IdentityClient, backoff_delay
+from meatyapis_flask.identity.metrics import OutboundMetrics
+from meatyapis_flask.identity.traceparent import parse
 from prometheus_client import CollectorRegistry
 
 from tests.support.identity_stub import IdentityStub

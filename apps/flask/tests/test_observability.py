@@ -6,16 +6,17 @@ import io
 import json
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from meatyapis_flask import lifecycle
+from meatyapis_chassis import lifecycle
+from meatyapis_chassis.logs import JsonFormatter, RequestIdFilter
 from meatyapis_flask.app import create_app
-from meatyapis_flask.logs import JsonFormatter, RequestIdFilter, logging_config
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from .conftest import make_settings
 
@@ -56,7 +57,7 @@ def test_access_line_per_request_with_route_and_request_id(client: FlaskClient) 
     assert first["path"] == "/products"
     assert first["status"] == 201
     assert isinstance(first["duration_ms"], float)
-    assert first["remote_addr"] == "127.0.0.1"
+    assert first["client"] == "127.0.0.1"
     assert first["level"] == "INFO"
     assert second["route"] == "/products/<int:product_id>"
     assert re.fullmatch(r"[0-9a-f]{32}", str(second["request_id"]))
@@ -82,27 +83,6 @@ def test_every_line_of_a_request_carries_its_id(app: Flask) -> None:
     after = next(line for line in lines if line["message"] == "after the request")
     assert view_line["request_id"] == access["request_id"] == "trace-7"
     assert "request_id" not in after
-
-
-def test_exceptions_are_logged_as_one_json_line() -> None:
-    formatter = JsonFormatter()
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
-    line = formatter.format(record)
-    assert "\n" not in line
-    parsed = json.loads(line)
-    assert "ValueError: boom" in parsed["exception"]
-    assert "Traceback" in parsed["exception"]
-
-
-def test_logging_config_routes_gunicorn_to_json_stdout() -> None:
-    config = logging_config("WARNING")
-    assert config["root"] == {"level": "WARNING", "handlers": ["stdout"]}
-    assert config["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
-    assert config["loggers"]["gunicorn.error"]["propagate"] is True
-    assert config["loggers"]["gunicorn.access"]["propagate"] is False
 
 
 def samples(client: FlaskClient) -> dict[str, float]:
@@ -150,6 +130,19 @@ def test_metrics_follow_the_contract(client: FlaskClient) -> None:
     for excluded in ("/metrics", "/healthz", "/readyz"):
         assert not any(f'handler="{excluded}"' in name for name in series), excluded
     assert not any("random" in name for name in series)
+
+
+def test_metrics_endpoint_reads_the_multiprocess_directory(
+    client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "prometheus"  # tmp_path also holds the app's SQLite file
+    directory.mkdir()
+    counter = MmapedDict(str(directory / "counter_101.db"))
+    counter.write_value(mmap_key("r", "r_total", ["handler"], ["/a"], "help"), 6.0, 0.0)
+    counter.close()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'r_total{handler="/a"} 6.0' in text
 
 
 def test_in_progress_gauge_counts_the_running_request(app: Flask) -> None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from meatyapis_chassis.settings import ConfigurationError
 from meatyapis_flask.app import create_app
 from meatyapis_flask.cli import main
-from meatyapis_flask.settings import ConfigurationError, load_settings
+from meatyapis_flask.settings import load_settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("PORT", "DATABASE_URL", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "BIND_HOST"):
         monkeypatch.delenv(name, raising=False)
-    settings = load_settings()
-    assert settings.port == 8080
-    assert settings.bind_host == "0.0.0.0"  # noqa: S104
-    assert settings.web_concurrency == 2
-    assert settings.keepalive == 75
-    assert settings.graceful_timeout == 20
+    settings = load_settings()  # the shared defaults are the chassis's (its tests check them)
+    assert settings.threads == 4
+    assert settings.max_requests_jitter == 5_000
     assert settings.database_url == "sqlite:///catalog.db"
     assert settings.cors_allowed_origins == ()
     assert settings.metrics_enabled is True

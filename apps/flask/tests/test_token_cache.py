@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from meatyapis_flask.token_cache import TokenCache
+from meatyapis_flask.identity.token_cache import TokenCache
 
 
 class Clock:

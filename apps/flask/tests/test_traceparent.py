@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from meatyapis_flask.traceparent import TraceParent, child_of, parse
+from meatyapis_flask.identity.traceparent import TraceParent, child_of, parse
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"

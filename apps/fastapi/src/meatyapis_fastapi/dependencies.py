@@ -8,16 +8,17 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from meatyapis_chassis.database import Database
+from meatyapis_chassis.problems import Problem
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from meatyapis_fastapi.config import Settings
-from meatyapis_fastapi.db import Database
 from meatyapis_fastapi.models import User
 from meatyapis_fastapi.schemas import TokenClaims
 from meatyapis_fastapi.security import InvalidToken, Passwords, Tokens
+from meatyapis_fastapi.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +85,12 @@ def is_json(content_type: str) -> bool:
 def require_json(request: Request) -> None:
     """415 unless the request body is declared as JSON."""
     if not is_json(media_type(request)):
-        raise HTTPException(415, "the request body must be application/json")
+        raise Problem(415, "the request body must be application/json", "unsupported-media-type")
 
 
-def unauthorized(detail: str, error: str | None = None) -> HTTPException:
+def unauthorized(detail: str, error: str | None = None) -> Problem:
     challenge = f'Bearer error="{error}"' if error else "Bearer"
-    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
+    return Problem(401, detail, "unauthorized", headers={"WWW-Authenticate": challenge})
 
 
 def current_claims(

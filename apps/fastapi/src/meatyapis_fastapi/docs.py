@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from meatyapis_fastapi.problems import Problem
+from meatyapis_fastapi.problems import ProblemDocument
 
 ASSETS = "/docs/assets"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
@@ -46,7 +46,7 @@ def install_docs(app: FastAPI) -> None:
                 routes=app.routes,
             )
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
             app.openapi_schema = schema

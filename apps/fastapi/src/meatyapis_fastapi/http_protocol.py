@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
+from meatyapis_chassis.problems import PROBLEM_JSON, problem_json
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -27,17 +27,10 @@ class HeadTooLarge(Exception):
 
 
 def _head_too_large() -> bytes:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Request Header Fields Too Large",
-            "status": 431,
-            "detail": f"the request line and headers exceed {MAX_HEAD_BYTES} bytes",
-        }
-    ).encode()
+    body = problem_json(431, f"the request line and headers exceed {MAX_HEAD_BYTES} bytes")
     head = (
         "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-        "content-type: application/problem+json\r\n"
+        f"content-type: {PROBLEM_JSON}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body

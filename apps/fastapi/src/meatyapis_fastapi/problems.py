@@ -1,8 +1,8 @@
-"""RFC 9457 problem details (`application/problem+json`) for every error the service returns."""
+"""RFC 9457 problem details (see the chassis) as the answer to every error, FastAPI's own too,
+and their place in the OpenAPI document."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -10,52 +10,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from meatyapis_chassis.problems import (
+    ABOUT_BLANK,
+    DATABASE_ERRORS,
+    PROBLEM_JSON,
+    FieldError,
+    Problem,
+    database_unavailable,
+    malformed_json,
+    problem_body,
+    validation_problem,
+)
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-logger = logging.getLogger(__name__)
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
 
 
-class FieldError(BaseModel):
-    field: str
-    message: str
+class ProblemDocument(BaseModel):
+    """The problem body, as the OpenAPI document describes it."""
 
-
-class Problem(BaseModel):
-    type: str = "about:blank"
+    model_config = ConfigDict(title="Problem")
+    type: str = ABOUT_BLANK
     title: str
     status: int
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+    request_id: str | None = None
 
 
 class ProblemResponse(JSONResponse):
-    media_type = PROBLEM_MEDIA_TYPE
+    media_type = PROBLEM_JSON
 
 
 def problem_response(
     status: int,
     detail: str,
     *,
-    instance: str | None = None,
-    errors: Sequence[FieldError] | None = None,
+    kind: str | None = None,
+    path: str | None = None,
+    errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
-    problem = Problem(
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        instance=instance,
-        errors=list(errors) if errors is not None else None,
-    )
-    return ProblemResponse(
-        problem.model_dump(exclude_none=True), status_code=status, headers=headers
-    )
+    body = problem_body(status, detail, kind=kind, path=path, errors=errors)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def field_errors(errors: Sequence[Any]) -> list[FieldError]:
@@ -63,51 +62,57 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
     result = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
-        if error.get("type") == "json_invalid":
-            field, message = "body", f"malformed JSON: {error.get('ctx', {}).get('error', '')}"
-        else:
-            path = loc[1:] if loc and loc[0] in REQUEST_PARTS else loc
-            field, message = ".".join(path) or (loc[0] if loc else "body"), str(error["msg"])
-        result.append(FieldError(field=field, message=message))
+        path = loc[1:] if loc and loc[0] in REQUEST_PARTS else loc
+        field = ".".join(path) or (loc[0] if loc else "body")
+        result.append(FieldError(field=field, message=str(error["msg"])))
     return result
+
+
+async def chassis_problem_handler(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        kind=exc.kind,
+        path=request.url.path,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    return problem_response(exc.status_code, detail, path=request.url.path, headers=exc.headers)
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Invalid input names each field (422); a body that is not JSON at all is a 400."""
     assert isinstance(exc, RequestValidationError)
-    errors = field_errors(exc.errors())
-    fields = ", ".join(dict.fromkeys(e.field for e in errors))
-    return problem_response(
-        422, f"invalid request: {fields}", instance=request.url.path, errors=errors
-    )
+    errors = exc.errors()
+    syntax = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if syntax is not None:
+        problem = malformed_json(str(syntax.get("ctx", {}).get("error", "not JSON")))
+    else:
+        problem = validation_problem(field_errors(errors))
+    return await chassis_problem_handler(request, problem)
 
 
 async def database_unavailable_handler(request: Request, exc: Exception) -> ProblemResponse:
-    """The database is down or unreachable: 503, so clients and load balancers retry later."""
-    logger.error("database unavailable: %s", exc.__class__.__name__)
-    return problem_response(
-        503,
-        "the database is unavailable, retry later",
-        instance=request.url.path,
-        headers={"Retry-After": "1"},
-    )
+    return await chassis_problem_handler(request, database_unavailable(exc))
 
 
 def internal_error_response(path: str) -> ProblemResponse:
     """The generic 500: nothing about the failure leaks to the caller (it is in the log)."""
-    return problem_response(500, "The server failed to handle the request.", instance=path)
+    return problem_response(500, "The server failed to handle the request.", path=path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, chassis_problem_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
-    app.add_exception_handler(OperationalError, database_unavailable_handler)
-    app.add_exception_handler(InterfaceError, database_unavailable_handler)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_unavailable_handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -115,7 +120,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
     }

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from meatyapis_fastapi import APP_NAME
-from meatyapis_fastapi.config import Settings
+from meatyapis_fastapi.settings import Settings
 
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss"]

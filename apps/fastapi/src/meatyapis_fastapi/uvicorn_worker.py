@@ -8,11 +8,11 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from gunicorn.arbiter import Arbiter
+from meatyapis_chassis.lifecycle import begin_shutdown
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
 from meatyapis_fastapi.http_protocol import GuardedHttpToolsProtocol
-from meatyapis_fastapi.lifecycle import begin_shutdown
 
 
 class ShutdownAwareServer(Server):

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from meatyapis_chassis.database import Database
+from meatyapis_chassis.methods import wsgi_method_filter
+from meatyapis_chassis.metrics import new_registry
 
-from meatyapis_flask.access_log import init_access_log
-from meatyapis_flask.blueprints import basics, health, openapi, pages, products
+from meatyapis_flask.blueprints import checkins, examples, health, openapi, pages, products
+from meatyapis_flask.catalog_app import CatalogApp
 from meatyapis_flask.cors import init_cors
-from meatyapis_flask.db import Database
-from meatyapis_flask.identity import init_identity
+from meatyapis_flask.identity.verifier import identity_verifier
 from meatyapis_flask.metrics import init_metrics
 from meatyapis_flask.problems import register_error_handlers
+from meatyapis_flask.request_context import access_log, init_request_context
 from meatyapis_flask.settings import Settings, load_settings
 
 
-def create_app(config: Settings | None = None) -> Flask:
+def create_app(config: Settings | None = None) -> CatalogApp:
     """Build the app from `config`, or from the environment (validated) when it is None."""
     settings = config if config is not None else load_settings()
-    app = Flask(__name__)
-    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app = CatalogApp(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["meatyapis.database"] = Database(settings.database_url)
+    app.settings = settings
+    app.database = Database(settings.database_url)
+    registry = new_registry() if settings.metrics_enabled else None
+    app.token_verifier = identity_verifier(settings, registry)
 
-    # Order matters: the access log's after_request must run last, so it is registered first.
-    init_access_log(app)
-    if settings.metrics_enabled:
-        init_metrics(app)
-    init_identity(app, settings)  # after the metrics: its outbound metrics use their registry
-    for blueprint in (pages.bp, basics.bp, products.bp, health.bp, openapi.bp):
+    # The request context's after_request must run last, so it is registered first.
+    init_request_context(app)
+    if registry is not None:
+        init_metrics(app, registry)
+    for blueprint in (pages.bp, examples.bp, checkins.bp, products.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
     init_cors(app, settings.cors_allowed_origins)
     register_error_handlers(app)
+    # Outermost: made-up methods are refused before the metrics see them.
+    app.wsgi_app = wsgi_method_filter(app.wsgi_app, access_log)  # type: ignore[method-assign,assignment]
     return app

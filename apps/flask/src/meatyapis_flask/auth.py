@@ -1,26 +1,25 @@
 """The one seam for authenticating writes.
 
 Every product write is wrapped in `require_bearer_token`: a write needs `Authorization: Bearer
-<token>` and the consent of the installed verifier (`create_app` installs the identity service's,
-see identity.py; unit tests install their own with `install_token_verifier`). It fails closed:
-with no verifier installed every write is refused. A verifier that cannot decide (its service is
-down) makes the write answer 503 with Retry-After.
+<token>` and the consent of the app's token verifier (`create_app` gives it the identity
+service's, see identity/verifier.py; unit tests give it their own). It fails closed: with no
+verifier every write is refused. A verifier that cannot decide (its service is down) makes the
+write answer 503 with Retry-After.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, Protocol, TypeVar
+from typing import ParamSpec, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import g, request
+from meatyapis_chassis.problems import Problem
 
-from meatyapis_flask.problems import Problem
+from meatyapis_flask.catalog_app import current_catalog
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_VERIFIER_KEY = "meatyapis.token_verifier"
 
 
 class TokenRejected(Exception):
@@ -33,15 +32,6 @@ class VerifierUnavailable(Exception):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = max(1, retry_after)
-
-
-class TokenVerifier(Protocol):
-    def verify(self, token: str) -> str:
-        """Return the token's subject, or raise TokenRejected or VerifierUnavailable."""
-
-
-def install_token_verifier(app: Flask, verifier: TokenVerifier) -> None:
-    app.extensions[_VERIFIER_KEY] = verifier
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -60,7 +50,7 @@ def _bearer_token() -> str:
 def require_bearer_token(view: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(view)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        verifier: TokenVerifier | None = current_app.extensions.get(_VERIFIER_KEY)
+        verifier = current_catalog().token_verifier
         if verifier is None:
             raise Problem(503, "no token verifier is configured", "identity-unavailable")
         try:

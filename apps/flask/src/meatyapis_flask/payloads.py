@@ -7,9 +7,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import request
+from meatyapis_chassis.problems import (
+    FieldError,
+    Problem,
+    malformed_json,
+    validation_problem,
+)
 from pydantic import BaseModel, ValidationError
-
-from meatyapis_flask.problems import FieldError, Problem, validation_problem
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 # Integers longer than this stay Decimal so range checks (not the parser) reject them by field.
@@ -45,7 +49,7 @@ def parse_json(raw: bytes) -> Any:
         detail = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
         if isinstance(err, RecursionError):
             detail = "nested too deeply"
-        raise Problem(400, f"malformed JSON body: {detail}", "malformed-json") from None
+        raise malformed_json(detail) from None
 
 
 def json_object() -> dict[str, Any]:

@@ -1,49 +1,24 @@
-"""RFC 9457 problem details: the one error format of every response, including Flask's own."""
+"""RFC 9457 problem details (see the chassis) as the answer to every error, Flask's own too."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, TypedDict
-from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from meatyapis_chassis.problems import (
+    DATABASE_ERRORS,
+    PROBLEM_JSON,
+    FieldError,
+    Problem,
+    database_unavailable,
+    problem_body,
+)
 from werkzeug.exceptions import HTTPException
 
-from meatyapis_flask.logs import request_id_var
-
-PROBLEM_JSON = "application/problem+json"
-_TYPE_PREFIX = "urn:meatyapis:problem:"
-
 log = logging.getLogger(__name__)
-
-
-class FieldError(TypedDict):
-    field: str
-    message: str
-
-
-@dataclass
-class Problem(Exception):
-    """Raise anywhere in a request to answer with a problem document."""
-
-    status: int
-    detail: str
-    kind: str | None = None  # a short slug, becomes the problem type URI
-    errors: Sequence[FieldError] = ()
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.detail}"
-
-
-def validation_problem(errors: Sequence[FieldError], status: int = 422) -> Problem:
-    names = ", ".join(sorted({e["field"] for e in errors}))
-    return Problem(status, f"invalid request: {names}", "validation-error", errors)
 
 
 def problem_response(
@@ -54,18 +29,7 @@ def problem_response(
     errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": f"{_TYPE_PREFIX}{kind}" if kind else "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": quote(request.path, safe="/:@!$&'()*+,;=-._~"),
-    }
-    if errors:
-        body["errors"] = list(errors)
-    request_id = request_id_var.get()
-    if request_id:
-        body["request_id"] = request_id
+    body = problem_body(status, detail, kind=kind, path=request.path, errors=errors)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -96,11 +60,8 @@ def _from_http_exception(exc: HTTPException) -> Response:
     return problem_response(status, detail, headers=headers)
 
 
-def _from_database_error(exc: OperationalError | InterfaceError) -> Response:
-    log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
-    return problem_response(
-        503, "the database is unavailable, retry later", headers={"Retry-After": "1"}
-    )
+def _from_database_error(exc: Exception) -> Response:
+    return _from_problem(database_unavailable(exc))
 
 
 def _from_unexpected(exc: Exception) -> Response:
@@ -111,6 +72,6 @@ def _from_unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, _from_problem)
     app.register_error_handler(HTTPException, _from_http_exception)
-    app.register_error_handler(OperationalError, _from_database_error)
-    app.register_error_handler(InterfaceError, _from_database_error)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, _from_database_error)
     app.register_error_handler(Exception, _from_unexpected)

@@ -1,7 +1,8 @@
-"""WSGI entry point: `meatyapis_flask.wsgi:app` (gunicorn loads it in each worker)."""
+"""The WSGI entry module: `meatyapis_flask.wsgi:app` (gunicorn loads it in each worker)."""
+
+from meatyapis_chassis.logs import configure_logging
 
 from meatyapis_flask.app import create_app
-from meatyapis_flask.logs import configure_logging
 from meatyapis_flask.settings import load_settings
 
 settings = load_settings()

@@ -6,8 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
+from meatyapis_chassis.problems import Problem
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from meatyapis_fastapi.security import Passwords, Tokens
 router = APIRouter(tags=["auth"])
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+ALREADY_REGISTERED = "already-registered"
 OAUTH2_FORM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["username", "password"],
@@ -75,14 +77,15 @@ def register(body: RegisterRequest, session: SessionDep, passwords: PasswordsDep
     email = body.email
     taken = _taken(session, body.username, email)
     if taken:
-        raise HTTPException(409, taken)
+        raise Problem(409, taken, ALREADY_REGISTERED)
     user = User(username=body.username, email=email, password_hash=passwords.hash(body.password))
     session.add(user)
     try:
         session.commit()
     except IntegrityError as err:  # a concurrent registration won the race
         session.rollback()
-        raise HTTPException(409, _taken(session, body.username, email) or "already taken") from err
+        detail = _taken(session, body.username, email) or "already taken"
+        raise Problem(409, detail, ALREADY_REGISTERED) from err
     return user
 
 
@@ -122,7 +125,11 @@ async def login_credentials(request: Request) -> LoginRequest:
                 ]
             ) from err
     else:
-        raise HTTPException(415, f"the body must be {FORM_MEDIA_TYPE} or application/json")
+        raise Problem(
+            415,
+            f"the body must be {FORM_MEDIA_TYPE} or application/json",
+            "unsupported-media-type",
+        )
     try:
         return LoginRequest.model_validate(raw)
     except ValidationError as err:
@@ -158,8 +165,11 @@ def login(
     )
     wait = throttle.retry_after(credentials.username, ip, clock())
     if wait is not None:
-        raise HTTPException(
-            429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
+        raise Problem(
+            429,
+            "too many failed logins; try again later",
+            "too-many-failed-logins",
+            headers={"Retry-After": str(wait)},
         )
     user = session.scalar(select(User).where(User.username == credentials.username))
     # The password is checked (against a dummy hash when there is no such user) either way.

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from flask import Blueprint
+from meatyapis_chassis.lifecycle import shutting_down
+from meatyapis_chassis.problems import Problem
 from sqlalchemy.exc import SQLAlchemyError
 
-from meatyapis_flask.db import database
-from meatyapis_flask.lifecycle import shutting_down
-from meatyapis_flask.problems import Problem
+from meatyapis_flask.catalog_app import database
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from meatyapis_chassis.problems import FieldError, Problem, validation_problem
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meatyapis_flask.auth import require_bearer_token
-from meatyapis_flask.db import database
+from meatyapis_flask.catalog_app import database
 from meatyapis_flask.models import Product
 from meatyapis_flask.payloads import body
-from meatyapis_flask.problems import FieldError, Problem, validation_problem
 from meatyapis_flask.schemas import ProductIn, ProductPatch
 
 bp = Blueprint("products", __name__)

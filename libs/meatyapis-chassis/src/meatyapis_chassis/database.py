@@ -6,20 +6,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 5
+PG_POOL_TIMEOUT_S = 10
 
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -29,10 +27,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers take the write lock up front, so a transaction never has to upgrade a stale
-        # read snapshot (which SQLite refuses without waiting) and waits busy_timeout instead.
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # read() begins at once (one snapshot for all its queries); write() takes the write lock
+        # up front, so it never has to upgrade a stale read snapshot (which SQLite refuses
+        # without waiting) and waits busy_timeout instead. A plain session() leaves it to the
+        # sqlite3 module, which begins at the first write: its reads hold no snapshot meanwhile.
+        mode = connection.get_execution_options().get("sqlite_begin")
+        if mode is not None:
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def build_engine(url: str | URL) -> Engine:
@@ -43,16 +44,23 @@ def build_engine(url: str | URL) -> Engine:
         return engine
     # A blackholed database must fail the readiness probe, not hang it.
     return create_engine(
-        url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        url,
+        pool_pre_ping=True,
+        pool_timeout=PG_POOL_TIMEOUT_S,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
 
 
 class Database:
-    """One engine per app; `read()` and `write()` give sessions scoped to a `with` block."""
+    """One engine per app: `session()` for a request's session, `read()` and `write()` for
+    sessions scoped to a `with` block."""
 
     def __init__(self, url: str | URL) -> None:
         self.engine = build_engine(url)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
         self._writer = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
@@ -60,6 +68,9 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self._sessions()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -78,8 +89,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def database() -> Database:
-    db: Database = current_app.extensions["meatyapis.database"]
-    return db

@@ -1,40 +1,23 @@
-"""The original endpoints: hello, add, check-in and last-seen."""
+"""Check-ins: a user checks in today, and when a user last checked in."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
+from meatyapis_chassis.problems import FieldError, Problem, validation_problem
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from meatyapis_flask.db import database
+from meatyapis_flask.catalog_app import database
 from meatyapis_flask.models import Checkin
-from meatyapis_flask.payloads import body
-from meatyapis_flask.problems import FieldError, Problem, validation_problem
-from meatyapis_flask.schemas import AddRequest
 
-bp = Blueprint("basics", __name__)
+bp = Blueprint("checkins", __name__)
 
 USER_PATTERN = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,99}$")
-
-
-@bp.get("/hello")
-def hello() -> dict[str, Any]:
-    return {"message": "Hello, World!", "user_agent": request.headers.get("User-Agent", "")}
-
-
-@bp.post("/add")
-def add() -> dict[str, Any]:
-    numbers = body(AddRequest)
-    if isinstance(numbers.a, int) and isinstance(numbers.b, int):
-        return {"result": numbers.a + numbers.b}
-    # Decimal arithmetic, so 0.1 + 0.2 is 0.3; the nearest double is what JSON can carry.
-    return {"result": float(Decimal(numbers.a) + Decimal(numbers.b))}
 
 
 def _checked_user(user: str) -> str:

@@ -1,4 +1,4 @@
-"""The original endpoints: welcome, hello and add."""
+"""The example endpoints: welcome, hello and add."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from meatyapis_fastapi.dependencies import require_json
 from meatyapis_fastapi.problems import problem_responses
 from meatyapis_fastapi.schemas import AddRequest, AddResult, Message, Welcome
 
-router = APIRouter(tags=["basics"])
+router = APIRouter(tags=["examples"])
 
 
 @router.get("/", response_model=Welcome)

@@ -1,16 +1,16 @@
-"""Folding dead workers' metric files into archives keeps every scraped value unchanged."""
+"""The multiprocess directory: folding dead workers' files into archives keeps every scraped
+value unchanged and the directory bounded; scrapes and folds share one lock."""
 
 from __future__ import annotations
 
 import fcntl
 from pathlib import Path
 
-import pytest
-from flask.testing import FlaskClient
-from meatyapis_flask.metrics_archive import (
+from meatyapis_chassis.multiprocess_dir import (
     _flock,
     archive_dead_worker,
     consistent_scrape,
+    reset,
 )
 from prometheus_client import CollectorRegistry
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
@@ -98,13 +98,53 @@ def test_scrapes_share_the_lock_and_proceed_if_it_stays_taken(tmp_path: Path) ->
         pass  # a stuck fold does not block /metrics forever
 
 
-def test_metrics_endpoint_reads_the_multiprocess_directory(
-    client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    directory = tmp_path / "prometheus"  # tmp_path also holds the app's SQLite file
-    directory.mkdir()
-    worker_files(directory, 101, requests=6, fast=6, slow=0)
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
-    text = client.get("/metrics").get_data(as_text=True)
-    assert 'requests_total{handler="/a"} 6.0' in text
-    assert (directory / "compaction.lock").exists()
+def test_every_kind_of_sample_folds_as_the_collector_merges_it(tmp_path: Path) -> None:
+    for pid, value in ((301, 2.0), (302, 5.0)):
+        for prefix in ("summary", "gauge_sum", "gauge_min", "gauge_mostrecent"):
+            key = mmap_key(prefix, prefix, [], [], "help")
+            mmap = MmapedDict(str(tmp_path / f"{prefix}_{pid}.db"))
+            mmap.write_value(key, value, float(pid))  # the later worker wrote last
+            mmap.close()
+    before = scraped(tmp_path)
+    assert archive_dead_worker(tmp_path, 301) == 4
+    assert archive_dead_worker(tmp_path, 302) == 4
+    assert scraped(tmp_path) == before
+    archived = {
+        path.name.removesuffix("_archive.db"): [
+            value for _, value, _, _ in MmapedDict.read_all_values_from_file(str(path))
+        ]
+        for path in tmp_path.glob("*_archive.db")
+    }
+    assert archived == {
+        "summary": [7.0],
+        "gauge_sum": [7.0],
+        "gauge_min": [2.0],
+        "gauge_mostrecent": [5.0],
+    }
+
+
+def test_a_dead_workers_live_and_per_process_gauges_go_with_it(tmp_path: Path) -> None:
+    key = mmap_key("requests_total", "requests_total", (), (), "help")
+    for name, value in (("counter_99.db", 3.0), ("counter_archive.db", 2.0)):
+        write(tmp_path / name, {key: value})
+    (tmp_path / "gauge_livesum_99.db").write_bytes(b"")
+    (tmp_path / "gauge_all_99.db").write_bytes(b"")
+    archive_dead_worker(tmp_path, 99)
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["counter_archive.db"]
+    archived = MmapedDict.read_all_values_from_file(str(tmp_path / "counter_archive.db"))
+    assert [(k, v) for k, v, _, _ in archived] == [(key, 5.0)]
+
+
+def test_reset_empties_the_directory_and_creates_a_missing_one(tmp_path: Path) -> None:
+    directory = tmp_path / "metrics"
+    reset(directory)
+    assert directory.is_dir()
+    (directory / "old").mkdir()
+    (directory / "old" / "nested.db").write_bytes(b"x")
+    (directory / "counter_1.db").write_bytes(b"x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (directory / "link").symlink_to(outside)
+    reset(directory)
+    assert list(directory.iterdir()) == []
+    assert outside.is_dir()  # a link is removed, not what it points to

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 
 from meatyapis_flask.auth import TokenRejected, VerifierUnavailable
-from meatyapis_flask.circuit_breaker import CircuitBreaker
-from meatyapis_flask.outbound_metrics import NO_STATUS, OutboundMetrics
-from meatyapis_flask.traceparent import child_of
+from meatyapis_flask.identity.circuit_breaker import CircuitBreaker
+from meatyapis_flask.identity.metrics import NO_STATUS, OutboundMetrics
+from meatyapis_flask.identity.traceparent import child_of
 
 log = logging.getLogger("meatyapis_flask.outbound")
 

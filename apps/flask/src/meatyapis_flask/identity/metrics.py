@@ -9,10 +9,10 @@ circuit open does not hold the gauge at 2 forever.
 
 from __future__ import annotations
 
+from meatyapis_chassis.metrics import BUCKETS
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from meatyapis_flask.circuit_breaker import State
-from meatyapis_flask.metrics import BUCKETS
+from meatyapis_flask.identity.circuit_breaker import State
 
 NO_STATUS = "none"  # the `status` label of a call that got no HTTP answer
 

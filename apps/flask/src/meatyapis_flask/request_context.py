@@ -1,4 +1,4 @@
-"""X-Request-ID handling and the one access-log line per request."""
+"""The request id of each request (the caller's when it follows the rule) and its access line."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
+from meatyapis_chassis.logs import log_access
+from meatyapis_chassis.request_id import (
+    REQUEST_ID_HEADER,
+    accept_or_generate_request_id,
+    request_id_var,
+)
 
-from meatyapis_flask.logs import accept_or_generate_request_id, request_id_var
-
-log = logging.getLogger("meatyapis_flask.access")
-
-REQUEST_ID_HEADER = "X-Request-ID"
+access_log = logging.getLogger("meatyapis_flask.access")
 
 
-def init_access_log(app: Flask) -> None:
+def init_request_context(app: Flask) -> None:
     # Registered first, so the request id is set before any other hook may log.
     app.before_request_funcs.setdefault(None, []).insert(0, _begin)
     app.after_request(_end)
@@ -32,21 +34,16 @@ def _end(response: Response) -> Response:
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
     started = g.get("request_started")
-    duration_ms = round((time.perf_counter() - started) * 1000, 3) if started else None
-    log.info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": duration_ms,
-            "remote_addr": request.remote_addr,
-            "user_agent": request.user_agent.string or None,
-        },
+    log_access(
+        access_log,
+        method=request.method,
+        path=request.path,
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else None,
+        route=request.url_rule.rule if request.url_rule else None,
+        client=request.remote_addr,
+        user_agent=request.user_agent.string,
+        traceparent=request.headers.get("traceparent"),
     )
     return response
 

@@ -1,21 +1,21 @@
 """The identity service as the catalog's token verifier: cache, then the resilient client.
 
-`init_identity` builds one breaker, one token cache and one client per app and installs them at
-the auth seam. The outgoing call carries the request's X-Request-ID and a child `traceparent`
-of the caller's, so the catalog's and the identity service's log lines join up.
+`identity_verifier` builds one breaker, one token cache and one client per app. The outgoing
+call carries the request's X-Request-ID and a child `traceparent` of the caller's, so the
+catalog's and the identity service's log lines join up.
 """
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import has_request_context, request
+from meatyapis_chassis.request_id import request_id_var
+from prometheus_client import CollectorRegistry
 
-from meatyapis_flask.auth import install_token_verifier
-from meatyapis_flask.circuit_breaker import CircuitBreaker, State
-from meatyapis_flask.identity_client import IdentityClient
-from meatyapis_flask.logs import request_id_var
-from meatyapis_flask.outbound_metrics import OutboundMetrics
+from meatyapis_flask.identity.circuit_breaker import CircuitBreaker, State
+from meatyapis_flask.identity.client import IdentityClient
+from meatyapis_flask.identity.metrics import OutboundMetrics
+from meatyapis_flask.identity.token_cache import TokenCache
 from meatyapis_flask.settings import Settings
-from meatyapis_flask.token_cache import TokenCache
 
 TARGET = "identity"
 
@@ -38,9 +38,9 @@ class IdentityVerifier:
         return str(claims["sub"])
 
 
-def init_identity(app: Flask, settings: Settings) -> IdentityVerifier:
-    exporter = app.extensions.get("meatyapis.metrics")
-    metrics = OutboundMetrics(exporter.registry) if exporter is not None else None
+def identity_verifier(settings: Settings, registry: CollectorRegistry | None) -> IdentityVerifier:
+    """The verifier of one app; its outbound metrics go to `registry` (none: not recorded)."""
+    metrics = OutboundMetrics(registry) if registry is not None else None
 
     def on_change(state: State) -> None:
         if metrics is not None:
@@ -63,6 +63,4 @@ def init_identity(app: Flask, settings: Settings) -> IdentityVerifier:
         target=TARGET,
     )
     cache = TokenCache(settings.identity_cache_size, settings.identity_cache_ttl_seconds)
-    verifier = IdentityVerifier(client, cache)
-    install_token_verifier(app, verifier)
-    return verifier
+    return IdentityVerifier(client, cache)

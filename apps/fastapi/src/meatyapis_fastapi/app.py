@@ -1,0 +1,67 @@
+"""The application factory `create_app()`; `meatyapis_fastapi.asgi:app` is its product."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from meatyapis_chassis import lifecycle
+from meatyapis_chassis.database import Database
+from meatyapis_chassis.logs import configure_logging
+from meatyapis_chassis.methods import AsgiMethodFilter
+from meatyapis_chassis.metrics import new_registry
+
+from meatyapis_fastapi import APP_NAME, __version__, metrics
+from meatyapis_fastapi.body_limit import BodySizeLimitMiddleware
+from meatyapis_fastapi.docs import install_docs
+from meatyapis_fastapi.problems import install_problem_handlers
+from meatyapis_fastapi.request_context import RequestContextMiddleware, access_log
+from meatyapis_fastapi.routers import auth, examples, health, info, users
+from meatyapis_fastapi.security import Passwords, Tokens
+from meatyapis_fastapi.settings import Settings, load_settings
+
+DESCRIPTION = """The MeatyAPIs identity service: register, log in for a bearer token (JWT),
+verify tokens for the other services, and read protected information.
+
+Errors are RFC 9457 problem details (`application/problem+json`)."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    lifecycle.serving()
+    try:
+        yield
+    finally:
+        lifecycle.begin_shutdown()
+        app.state.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application from `settings` (read from the environment when not given)."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title=APP_NAME,
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = Database(settings.database_url)
+    app.state.passwords = Passwords.from_settings(settings)
+    app.state.tokens = Tokens.from_settings(settings)
+
+    for router in (examples.router, auth.router, users.router, info.router, health.router):
+        app.include_router(router)
+    install_docs(app)
+    install_problem_handlers(app)
+    # Each middleware added wraps the ones before: body limit, metrics, request context, and
+    # outermost the method filter, so made-up methods are refused before the metrics see them.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    metrics.instrument(app, new_registry(), enabled=settings.metrics_enabled)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(AsgiMethodFilter, access_log=access_log)
+    return app

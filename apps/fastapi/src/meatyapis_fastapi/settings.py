@@ -1,0 +1,83 @@
+"""The identity service's configuration: the chassis's service settings plus its own, from
+environment variables, validated once at start-up (pydantic-settings).
+
+A bad value stops start-up with a `ConfigurationError` naming the environment variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Annotated
+
+from meatyapis_chassis.settings import MigrationSettings, ServiceSettings, load
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+
+logger = logging.getLogger(__name__)
+
+MIN_SECRET_LENGTH = 32
+DATABASE_URL = "sqlite:///identity.db"
+
+Seconds = Annotated[int, Field(ge=1, le=86_400)]
+
+
+class DatabaseSettings(MigrationSettings):
+    """What `migrate` needs: only the database (no signing key)."""
+
+    database_url: str = DATABASE_URL
+
+
+class Settings(ServiceSettings):
+    """Every setting of the service; each field is read from the upper-case variable of its name."""
+
+    database_url: str = DATABASE_URL
+    max_requests_jitter: int = Field(default=1_000, ge=0)
+    max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
+
+    dev_mode: bool = False
+    token_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
+    token_ttl_seconds: int = Field(default=3_600, ge=60, le=86_400)
+
+    login_max_failures: int = Field(default=5, ge=1, le=1_000)
+    login_max_failures_per_ip: int = Field(default=50, ge=1, le=100_000)
+    login_failure_window_seconds: Seconds = 300
+
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65_536, ge=1_024, le=1_048_576)
+
+    @field_validator("token_secret")
+    @classmethod
+    def _strong_token_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value()
+        if len(secret) >= MIN_SECRET_LENGTH:
+            return value
+        if not info.data.get("dev_mode", False):
+            problem = "is missing" if not secret else f"is shorter than {MIN_SECRET_LENGTH} chars"
+            raise ValueError(
+                f"{problem}: set a random secret of at least {MIN_SECRET_LENGTH} characters "
+                "(or DEV_MODE=true for an ephemeral development key)"
+            )
+        logger.warning(
+            "DEV_MODE: TOKEN_SECRET missing or weak, using an ephemeral signing key; "
+            "tokens will not survive a restart"
+        )
+        return SecretStr(ephemeral_secret())
+
+
+def ephemeral_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a `ConfigurationError` naming each bad variable."""
+    return load(Settings)
+
+
+def load_database_settings() -> DatabaseSettings:
+    return load(DatabaseSettings)
+
+
+def signing_key_environment(settings: Settings) -> dict[str, str]:
+    """TOKEN_SECRET for gunicorn and its workers: the (possibly DEV_MODE-generated) signing key,
+    so that a token signed by one worker verifies in every other."""
+    return {"TOKEN_SECRET": settings.token_secret.get_secret_value()}
