@@ -55,8 +55,8 @@ test-apps: install ## Unit and integration tests of the chassis and both service
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 .PHONY: test-integration
-test-integration: install ## Both services together: tokens over HTTP, identity killed, restarted, slow (~40 s)
-	$(PYTEST) tests/integration -q -s
+test-integration: install ## Both services together: tokens over HTTP, identity killed, restarted, slow; one contract for both (~1 min)
+	$(PYTEST) tests/integration tests/contract -q -s
 
 ## ---- images ------------------------------------------------------------------------------
 # Host details live here, never in the Dockerfiles. Defaults fit a machine without registry

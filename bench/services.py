@@ -134,6 +134,31 @@ def flask_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
     return _service(name, argv, workdir, dict(env))
 
 
+def identity_service(
+    workdir: Path, database_url: str | None = None, *, workers: int = 2, **env: str
+) -> Service:
+    """The identity service as in production (gunicorn), on a migrated SQLite database unless
+    `database_url` names one."""
+    database_url = database_url or fastapi_database(workdir / "db")
+    return fastapi_gunicorn(
+        "identity", workdir, {**fastapi_env(workdir, database_url, workers=workers), **env}
+    )
+
+
+def catalog_service(
+    workdir: Path,
+    identity_url: str,
+    database_url: str | None = None,
+    *,
+    workers: int = 2,
+    **env: str,
+) -> Service:
+    """The catalog as in production (gunicorn), calling the identity service at `identity_url`."""
+    database_url = database_url or flask_database(workdir / "db")
+    environment = flask_env(workdir, database_url, workers=workers, IDENTITY_URL=identity_url)
+    return flask_gunicorn("catalog", workdir, {**environment, **env})
+
+
 def _single_process(env: Mapping[str, str]) -> dict[str, str]:
     """One process needs no multiprocess metrics directory (nothing would create it)."""
     return {

@@ -8,7 +8,6 @@ second"), not speed: a write that took longer would be a hanging write.
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import time
@@ -16,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ import pytest
 from bench import services
 from tests.support.identity_stub import IdentityStub
 from tests.support.processes import wait_until
+from tests.support.server_logs import logged
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +60,7 @@ def catalog_env(tmp: Path, identity_url: str, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("together")
-    identity_env = services.fastapi_env(tmp / "identity", services.fastapi_database(tmp / "idb"))
-    identity = services.fastapi_gunicorn("identity", tmp / "identity", identity_env)
+    identity = services.identity_service(tmp / "identity")
     catalog_dir = tmp / "catalog"
     catalog_dir.mkdir()
     catalog = services.flask_gunicorn(
@@ -84,31 +82,6 @@ def write(url: str, token: str | None, **headers: str) -> tuple[httpx.Response, 
     started = time.monotonic()
     response = httpx.post(f"{url}/products", json=body, headers=headers, timeout=10)
     return response, time.monotonic() - started
-
-
-def log_entries(service: services.Service) -> list[dict[str, Any]]:
-    entries = []
-    for line in service.process.log_path.read_text().splitlines():
-        if line.startswith("{"):
-            entries.append(json.loads(line))
-    return entries
-
-
-def logged(service: services.Service, logger: str, request_id: str) -> dict[str, Any] | None:
-    """The first line of `logger` for `request_id` in the service's log, waiting a little for it."""
-
-    def line() -> dict[str, Any] | None:
-        return next(
-            (
-                e
-                for e in log_entries(service)
-                if e.get("logger") == logger and e.get("request_id") == request_id
-            ),
-            None,
-        )
-
-    wait_until(lambda: line() is not None, timeout=10)
-    return line()
 
 
 def breaker_states(url: str) -> list[float]:
@@ -153,7 +126,7 @@ def test_request_id_and_traceparent_join_both_services_logs(stack: Stack) -> Non
     assert created.status_code == 201
     assert created.headers["X-Request-ID"] == request_id
 
-    outbound = logged(stack.catalog, "meatyapis_flask.outbound", request_id)
+    outbound = logged(stack.catalog.process.log_path, "meatyapis_flask.outbound", request_id)
     assert outbound is not None
     assert outbound["outcome"] == "success"
     assert outbound["status"] == "200"
@@ -163,7 +136,7 @@ def test_request_id_and_traceparent_join_both_services_logs(stack: Stack) -> Non
     assert re.fullmatch(rf"00-{TRACE_ID}-[0-9a-f]{{16}}-01", sent)
     assert sent != incoming  # a new span of the same trace
 
-    answered = logged(stack.identity, "meatyapis_fastapi.access", request_id)
+    answered = logged(stack.identity.process.log_path, "meatyapis_fastapi.access", request_id)
     assert answered is not None
     assert answered["path"] == "/verify"
     assert answered["traceparent"] == sent

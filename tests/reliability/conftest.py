@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from bench import services
 from bench.services import Service
-
-WORKERS = 2
 
 
 @dataclass
@@ -28,37 +25,13 @@ class Stack:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_identity(workdir: Path, database_url: str | None = None, **env: str) -> Service:
-    database_url = database_url or services.fastapi_database(workdir / "db")
-    return services.fastapi_gunicorn(
-        "identity",
-        workdir,
-        {**services.fastapi_env(workdir, database_url, workers=WORKERS), **env},
-    )
-
-
-def start_catalog(
-    workdir: Path, identity_url: str, database_url: str | None = None, **env: str
-) -> Service:
-    database_url = database_url or services.flask_database(workdir / "db")
-    return services.flask_gunicorn(
-        "catalog",
-        workdir,
-        {
-            **services.flask_env(workdir, database_url, workers=WORKERS),
-            "IDENTITY_URL": identity_url,
-            **env,
-        },
-    )
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Identity and catalog on SQLite, one seeded product, a token of a registered user."""
     tmp = tmp_path_factory.mktemp("stack")
     catalog_db = services.flask_database(tmp / "catalog" / "db")
     product_id = services.seed_product(catalog_db)
-    with start_identity(tmp / "identity") as identity:
+    with services.identity_service(tmp / "identity") as identity:
         token = services.register_and_login(identity.url)
-        with start_catalog(tmp / "catalog", identity.url, catalog_db) as catalog:
+        with services.catalog_service(tmp / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from bench import services, wrk
-from tests.reliability.conftest import Stack, start_catalog, start_identity
+from tests.reliability.conftest import Stack
 from tests.reliability.measure import figures
 from tests.support.net import http_status, wait_for_status
 from tests.support.postgres import PostgresServer
@@ -54,9 +54,9 @@ def pg_stack(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory)
     services.flask_database_migrate(catalog_db)
     services.fastapi_database_migrate(identity_db)
     product_id = services.seed_product(catalog_db)
-    with start_identity(tmp / "identity", identity_db) as identity:
+    with services.identity_service(tmp / "identity", identity_db) as identity:
         token = services.register_and_login(identity.url)
-        with start_catalog(tmp / "catalog", identity.url, catalog_db) as catalog:
+        with services.catalog_service(tmp / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bench import services, wrk
-from tests.reliability.conftest import Stack, start_catalog, start_identity
+from tests.reliability.conftest import Stack
 from tests.reliability.measure import figures
 from tests.support.processes import wait_until
 
@@ -41,10 +41,10 @@ end
 def wired(tmp_path: Path) -> Iterator[Stack]:
     catalog_db = services.flask_database(tmp_path / "catalog" / "db")
     product_id = services.seed_product(catalog_db)
-    identity = start_identity(tmp_path / "identity")
+    identity = services.identity_service(tmp_path / "identity")
     with identity:
         token = services.register_and_login(identity.url)
-        with start_catalog(tmp_path / "catalog", identity.url, catalog_db) as catalog:
+        with services.catalog_service(tmp_path / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)
 
 

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import wrk
+from bench import services, wrk
 from bench.services import Service
-from tests.reliability.conftest import start_catalog, start_identity
 from tests.reliability.measure import figures
 from tests.reliability.probe import Probe, logged_request_ids
 from tests.support.net import HOST, free_port
@@ -41,9 +40,9 @@ TIMEOUT = 10
 @pytest.fixture(params=["catalog", "identity"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
     if request.param == "catalog":
-        service = start_catalog(tmp_path, f"http://{HOST}:{free_port()}")
+        service = services.catalog_service(tmp_path, f"http://{HOST}:{free_port()}")
     else:
-        service = start_identity(tmp_path)
+        service = services.identity_service(tmp_path)
     with service:
         yield service
 

@@ -5,6 +5,7 @@ metrics directory)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,6 +90,29 @@ def test_an_oversize_parsed_head_is_refused(head: bytes) -> None:
     transport = asyncio.run(scenario())
     assert transport.written.startswith(b"HTTP/1.1 400 ")
     assert transport.closed
+
+
+def test_a_method_the_parser_does_not_know_gets_the_405_problem() -> None:
+    async def scenario(head: bytes) -> Transport:
+        protocol, transport = connection()
+        protocol.data_received(head)
+        await asyncio.sleep(0.01)
+        return transport
+
+    made_up = asyncio.run(scenario(b"XKCDQ /hello?x=1 HTTP/1.1\r\nX-Request-ID: dGVzdA==\r\n\r\n"))
+    head, _, body = made_up.written.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n")
+    assert b"\r\nX-Request-ID: dGVzdA==\r\n" in head
+    assert b"\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n" in head
+    problem = json.loads(body)
+    assert (problem["status"], problem["instance"], problem["request_id"]) == (
+        405,
+        "/hello",
+        "dGVzdA==",
+    )
+    assert made_up.closed
+    garbage = asyncio.run(scenario(b"\x00\x01 / HTTP/1.1\r\n\r\n"))
+    assert garbage.written.startswith(b"HTTP/1.1 400 ")  # not a method at all: still a 400
 
 
 def test_an_idle_connection_still_answers_a_request_that_arrives_during_shutdown() -> None:

@@ -4,6 +4,9 @@
   and headers) over MAX_HEAD_BYTES, or with more than MAX_HEADER_FIELDS fields, is refused
   (400 once parsed; 431 while still arriving) and the connection closed, as gunicorn's limits
   do for the catalog.
+- httptools parses only the methods it knows, and answers a made-up one (`XKCDQ`) with a
+  plain-text 400. Here such a request gets the 405 problem (and access line) that the chassis's
+  method filter gives every other unknown method, as the catalog does.
 - On shutdown (SIGTERM, a HUP reload, `max_requests`) uvicorn closes idle keep-alive
   connections at once, so a request a client had just sent on one was lost (a reset). Here an
   idle connection lingers for SHUTDOWN_LINGER_SECONDS: a request arriving meanwhile is served,
@@ -13,13 +16,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from http import HTTPStatus
+from urllib.parse import unquote
 
+from meatyapis_chassis.methods import KNOWN_METHODS, method_not_allowed
 from meatyapis_chassis.problems import PROBLEM_JSON, problem_json
+from meatyapis_chassis.request_id import REQUEST_ID_HEADER
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from meatyapis_fastapi.request_context import access_log
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADER_FIELDS = 100
 SHUTDOWN_LINGER_SECONDS = 2.0
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 class HeadTooLarge(Exception):
@@ -36,19 +47,59 @@ def _head_too_large() -> bytes:
     return head.encode() + body
 
 
+def _unknown_method_answer(head: bytes, client: str | None) -> bytes | None:
+    """The 405 answer for a request head whose method is a token no route takes, else None."""
+    request_line, _, rest = head.partition(b"\r\n")
+    method, _, target = request_line.partition(b" ")
+    if not _TOKEN.fullmatch(method) or method.decode() in KNOWN_METHODS:
+        return None
+    fields: dict[str, str] = {}
+    for line in rest.split(b"\r\n"):
+        name, colon, value = line.partition(b":")
+        if not colon:
+            break
+        fields[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
+    path = unquote(target.partition(b" ")[0].partition(b"?")[0].decode("latin-1"))
+    headers, body = method_not_allowed(
+        access_log,
+        method.decode(),
+        path,
+        fields.get(REQUEST_ID_HEADER.lower()),
+        {
+            "client": client,
+            "user_agent": fields.get("user-agent"),
+            "traceparent": fields.get("traceparent"),
+        },
+    )
+    lines = [f"HTTP/1.1 405 {HTTPStatus(405).phrase}", *(f"{n}: {v}" for n, v in headers)]
+    return "\r\n".join([*lines, "connection: close", "", ""]).encode("latin-1") + body
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     _in_head = True
     _head_bytes = 0
     _parsed_head_bytes = 0
     _draining = False
+    _head_start = b""
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
+            if self._head_bytes == 0:
+                self._head_start = data[:MAX_HEAD_BYTES]
             self._head_bytes += len(data)
         super().data_received(data)
         if self._in_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
             self.transport.write(_head_too_large())
             self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        client = self.client[0] if self.client else None
+        answer = _unknown_method_answer(self._head_start, client)
+        if answer is None:
+            super().send_400_response(msg)
+            return
+        self.transport.write(answer)
+        self.transport.close()
 
     def on_message_begin(self) -> None:
         self._parsed_head_bytes = 0

@@ -31,7 +31,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ASGIApp = Callable[..., Any]
 
 
-def _refuse(
+def method_not_allowed(
     access_log: logging.Logger,
     method: str,
     path: str,
@@ -73,7 +73,7 @@ def wsgi_method_filter(app: WSGIApp, access_log: logging.Logger) -> WSGIApp:
             return app(environ, start_response)
         # PEP 3333 hands the path over as latin-1 decoded bytes.
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-        headers, body = _refuse(
+        headers, body = method_not_allowed(
             access_log,
             method,
             path,
@@ -103,7 +103,7 @@ class AsgiMethodFilter:
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", ())
         }
-        answer, body = _refuse(
+        answer, body = method_not_allowed(
             self.access_log,
             scope["method"],
             scope["path"],
