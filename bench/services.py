@@ -24,6 +24,7 @@ TOKEN_SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S10
 PASSWORD = "correct horse battery"  # noqa: S105 - test user
 # argon2id with the cheapest parameters the identity service allows: registering is not measured.
 FAST_HASHING = {"PASSWORD_HASH_TIME_COST": "1", "PASSWORD_HASH_MEMORY_KIB": "1024"}
+STACK_WORKERS = 2  # gunicorn workers of each service in identity_service / catalog_service
 
 
 @dataclass
@@ -135,7 +136,7 @@ def flask_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
 
 
 def identity_service(
-    workdir: Path, database_url: str | None = None, *, workers: int = 2, **env: str
+    workdir: Path, database_url: str | None = None, *, workers: int = STACK_WORKERS, **env: str
 ) -> Service:
     """The identity service as in production (gunicorn), on a migrated SQLite database unless
     `database_url` names one."""
@@ -150,7 +151,7 @@ def catalog_service(
     identity_url: str,
     database_url: str | None = None,
     *,
-    workers: int = 2,
+    workers: int = STACK_WORKERS,
     **env: str,
 ) -> Service:
     """The catalog as in production (gunicorn), calling the identity service at `identity_url`."""

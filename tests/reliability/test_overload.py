@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from bench import wrk
-from bench.services import Service
-from tests.reliability.conftest import WORKERS, Stack
+from bench.services import STACK_WORKERS, Service
+from tests.reliability.conftest import Stack
 from tests.reliability.measure import figures, tree_rss_mib
 from tests.support.net import wait_for_status
 
@@ -58,7 +58,7 @@ def test_overload_queues_or_sheds_with_bounded_memory_and_recovers(
     figures(
         f"overload/{which}",
         connections=CONNECTIONS,
-        workers=WORKERS,
+        workers=STACK_WORKERS,
         requests=result.requests,
         failures=result.failures - shed,
         shed=shed,
