@@ -36,7 +36,7 @@ run: install ## Install what is missing, run the services and Prometheus on 127.
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps test-integration charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration test-browser charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -57,6 +57,11 @@ test-apps: install ## Unit and integration tests of both services, with branch c
 .PHONY: test-integration
 test-integration: install ## Both services together: tokens over HTTP, identity killed, restarted, slow (~40 s)
 	$(PYTEST) tests/integration -q -s
+
+.PHONY: test-browser
+test-browser: install ## Both services in a real chromium: docs pages, Authorize + Try it out, welcome page
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || bash scripts/install-system.sh
+	$(PYTEST) tests/browser -q -s
 
 ## ---- images ------------------------------------------------------------------------------
 # Host details live here, never in the Dockerfiles. Defaults fit a machine without registry
