@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import sys
@@ -157,6 +158,24 @@ def test_login_rate_limit_holds_across_workers(server: Server) -> None:
         body = {"username": "mallory-target", "password": "guess"}
         statuses = [client.post("/login", json=body).status_code for _ in range(7)]
     assert statuses == [401] * 5 + [429] * 2
+
+
+def test_head_on_a_keep_alive_connection(server: Server) -> None:
+    """uvicorn sends HEAD's headers and no body: the next answer on the connection parses."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    try:
+        for _ in range(3):
+            connection.request("HEAD", "/hello")
+            head = connection.getresponse()
+            assert (head.status, head.read()) == (200, b"")
+            connection.request("GET", "/hello")
+            got = connection.getresponse()
+            body = got.read()
+            assert got.status == 200
+            assert head.getheader("content-length") == str(len(body))
+            assert head.getheader("content-type") == got.getheader("content-type")
+    finally:
+        connection.close()
 
 
 def access_client(process: ServerProcess, request_id: str) -> str:
