@@ -23,7 +23,8 @@ DESCRIPTION = """The MeatyAPIs identity service: register, log in for a bearer t
 verify tokens for the other services, and read protected information.
 
 Every GET operation answers HEAD too. Errors are RFC 9457 problem details
-(`application/problem+json`)."""
+(`application/problem+json`); those of the token endpoint `POST /login` also carry the OAuth2
+`error` and `error_description` members (RFC 6749 §5.2)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
