@@ -75,7 +75,7 @@ MeatyAPIs is running (logs in $RUN_DIR/):
   Prometheus          http://127.0.0.1:$PROMETHEUS_PORT/          alerts: /alerts  targets: /targets
 Try it — register and log in on identity, then create a product on the catalog with the token:
   curl -s http://127.0.0.1:$FASTAPI_PORT/register -H 'Content-Type: application/json' -d '{"username": "ada", "email": "ada@example.com", "password": "correct-horse"}'
-  TOKEN=\$(curl -s http://127.0.0.1:$FASTAPI_PORT/login -d 'username=ada&password=correct-horse' | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+  TOKEN=\$(curl -s http://127.0.0.1:$FASTAPI_PORT/login -d 'grant_type=password&username=ada&password=correct-horse' | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
   curl -s http://127.0.0.1:$FLASK_PORT/products -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name": "Ribeye", "price": "24.50", "quantity": 3}'
 Press Ctrl-C to stop.
 MSG
