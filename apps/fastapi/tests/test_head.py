@@ -16,7 +16,13 @@ PER_ANSWER = {"date", "x-request-id"}
 # The exposition changes between two scrapes, and so does its length.
 CHANGING_BODIES = {"/metrics"}
 # A value for each kind of path parameter a route may declare.
-SAMPLE_PARAMETERS = {"int": "1", "string": "swagger-ui.css", "path": "x", "float": "1.5", "uuid": "0" * 32}
+SAMPLE_PARAMETERS = {
+    "int": "1",
+    "string": "swagger-ui.css",
+    "path": "x",
+    "float": "1.5",
+    "uuid": "0" * 32,
+}
 
 
 def get_routes() -> list[tuple[str, str]]:
