@@ -70,8 +70,8 @@ wait_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 cat <<MSG
 
 MeatyAPIs is running (logs in $RUN_DIR/):
-  catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          metrics: /metrics  API: /openapi.json
-  identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          metrics: /metrics  docs: /docs
+  catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          docs: /docs  API: /openapi.json  metrics: /metrics
+  identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          docs: /docs  API: /openapi.json  metrics: /metrics
   Prometheus          http://127.0.0.1:$PROMETHEUS_PORT/          alerts: /alerts  targets: /targets
 Try it — register and log in on identity, then create a product on the catalog with the token:
   curl -s http://127.0.0.1:$FASTAPI_PORT/register -H 'Content-Type: application/json' -d '{"username": "ada", "email": "ada@example.com", "password": "correct-horse"}'
