@@ -36,7 +36,7 @@ run: install ## Install what is missing, run the services and Prometheus on 127.
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps test-integration charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration test-browser test-run charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the chassis and the apps; workflows and shell scripts
@@ -57,6 +57,15 @@ test-apps: install ## Unit and integration tests of the chassis and both service
 .PHONY: test-integration
 test-integration: install ## Both services together: tokens over HTTP, identity killed, restarted, slow; one contract for both (~1 min)
 	$(PYTEST) tests/integration tests/contract -q -s
+
+.PHONY: test-browser
+test-browser: install ## Both services in a real chromium: docs pages, Authorize + Try it out, welcome page
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || bash scripts/install-system.sh
+	$(PYTEST) tests/browser -q -s
+
+.PHONY: test-run
+test-run: install ## `make run` as a user runs it: banner, its example commands, Ctrl-C leaves nothing behind
+	$(PYTEST) tests/run -q -s
 
 ## ---- images ------------------------------------------------------------------------------
 # Host details live here, never in the Dockerfiles. Defaults fit a machine without registry

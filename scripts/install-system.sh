@@ -20,6 +20,7 @@ test_packages=(
   netavark aardvark-dns iptables   # podman networks (compose service names) and published ports
   unzip
   openssl               # certificates for the fake Kubernetes API server of the chart tests
+  chromium chromium-driver   # real-browser tests of the docs and welcome pages (selenium)
 )
 case "${1:-test}" in
   run) packages=("${run_packages[@]}") ;;

@@ -54,6 +54,25 @@ BODIES: list[tuple[str, bytes, int, str | None, str | None]] = [
     ("application/json", b'{"a": "' + b"x" * 2 * 1024 * 1024 + b'"}', 413, None, None),
 ]
 UNKNOWN_METHODS = ["PROPFIND", "MKCOL", "XKCDQ", "FOOBAR"]
+DOCS_ASSETS = {
+    "/docs/assets/swagger-ui-bundle.js": "text/javascript",
+    "/docs/assets/swagger-ui.css": "text/css",
+    "/docs/assets/swagger-init.js": "text/javascript",
+}
+# Files the Swagger UI packages ship, or the services hold, that no page needs.
+NOT_SERVED = [
+    "/docs/oauth2-redirect",
+    "/docs/index.template.html",
+    "/docs/assets/index.html",
+    "/docs/assets/oauth2-redirect.html",
+    "/docs/assets/swagger-ui.js",
+    "/docs/assets/redoc.standalone.js",
+    "/docs/assets/favicon.png",
+    "/docs/assets/VERSION",
+    "/docs/assets/..%2Fdocs.py",
+    "/docs/assets/..%2F__init__.py",
+    "/redoc",
+]
 
 
 @dataclass
@@ -244,3 +263,21 @@ def test_the_same_metric_names_labels_and_buckets(stack: Stack) -> None:
             and dict(labels)["handler"] == "/hello"
         }
         assert buckets == {str(float(b)) for b in BUCKETS} | {"+Inf"}
+
+
+def test_the_same_docs_page_with_only_its_own_assets(stack: Stack) -> None:
+    pages = {}
+    for name, service in stack.each():
+        page = send(service, "GET", "/docs")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        pages[name] = re.sub(r"<title>.*</title>|<link rel=\"icon\"[^>]*>", "", page.text)
+        for path, content_type in DOCS_ASSETS.items():
+            asset = send(service, "GET", path)
+            assert asset.status_code == 200, (name, path)
+            assert asset.headers["content-type"].startswith(content_type), (name, path)
+            assert "max-age=3600" in asset.headers["cache-control"], (name, path)
+        for path in NOT_SERVED:
+            assert send(service, "GET", path).status_code == 404, (name, path)
+    assert pages["catalog"] == pages["identity"]
+    assert 'data-openapi-url="/openapi.json"' in pages["catalog"]

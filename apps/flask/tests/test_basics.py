@@ -17,10 +17,42 @@ def test_index_renders_the_layout_and_the_content(client: FlaskClient) -> None:
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "<h1>Welcome to the MeatyAPIs Flask service!</h1>" in html
-    assert "<nav>" in html
-    assert '<a href="/products">Products</a>' in html
+    assert '<nav aria-label="Main">' in html
+    for link in ("/docs", "/openapi.json", "/products"):
+        assert f'<a href="{link}">' in html
+    assert "<main>" in html
     assert "<footer>" in html
-    assert "meatyapis-flask 0.1.0" in html
+    assert 'meatyapis-flask <span class="version">0.1.0</span>' in html
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [
+        ("/static/style.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+        ("/favicon.ico", "image/vnd.microsoft.icon"),
+        ("/docs/assets/swagger-init.js", "text/javascript"),
+        ("/docs/assets/swagger-ui-bundle.js", "text/javascript"),
+        ("/docs/assets/swagger-ui.css", "text/css"),
+    ],
+)
+def test_page_assets_are_served_here(client: FlaskClient, path: str, mimetype: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_docs_page_loads_swagger_ui_over_the_openapi_document(client: FlaskClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-openapi-url="/openapi.json"' in html
+    assert '<script src="/docs/assets/swagger-ui-bundle.js"></script>' in html
+    assert "<script>" not in html  # no inline script: the page works under a strict CSP
+    assert "http://" not in html
+    assert "https://" not in html
 
 
 def test_hello_echoes_the_user_agent(client: FlaskClient) -> None:

@@ -15,6 +15,7 @@ from meatyapis_chassis.metrics import new_registry
 from meatyapis_fastapi import APP_NAME, __version__, metrics
 from meatyapis_fastapi.body_limit import BodySizeLimitMiddleware
 from meatyapis_fastapi.docs import install_docs
+from meatyapis_fastapi.head_as_get import HeadAsGetMiddleware
 from meatyapis_fastapi.problems import install_problem_handlers
 from meatyapis_fastapi.request_context import RequestContextMiddleware, access_log
 from meatyapis_fastapi.routers import auth, examples, health, info, users
@@ -24,7 +25,9 @@ from meatyapis_fastapi.settings import Settings, load_settings
 DESCRIPTION = """The MeatyAPIs identity service: register, log in for a bearer token (JWT),
 verify tokens for the other services, and read protected information.
 
-Errors are RFC 9457 problem details (`application/problem+json`)."""
+Every GET operation answers HEAD too. Errors are RFC 9457 problem details
+(`application/problem+json`); those of the token endpoint `POST /login` also carry the OAuth2
+`error` and `error_description` members (RFC 6749 §5.2)."""
 
 
 @asynccontextmanager
@@ -58,8 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_docs(app)
     install_problem_handlers(app)
-    # Each middleware added wraps the ones before: body limit, metrics, request context, and
-    # outermost the method filter, so made-up methods are refused before the metrics see them.
+    # Each middleware added wraps the ones before: HEAD as GET, body limit, metrics, request
+    # context, and outermost the method filter, so made-up methods never reach the metrics.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     metrics.instrument(app, new_registry(), enabled=settings.metrics_enabled)
     app.add_middleware(RequestContextMiddleware)

@@ -3,6 +3,7 @@ the body streams in."""
 
 from __future__ import annotations
 
+from meatyapis_chassis.problems import Problem
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,7 +24,7 @@ class BodySizeLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response = problem_response(413, self._detail(), path=scope["path"])
+            response = problem_response(Problem(413, self._detail()), scope["path"])
             await response(scope, receive, send)
             return
         received = 0

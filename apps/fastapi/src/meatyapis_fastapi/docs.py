@@ -1,41 +1,56 @@
-"""The API documentation: OpenAPI document and a Swagger UI served entirely from the package."""
+"""The API documentation: the OpenAPI document and Swagger UI 5, every asset served from here.
+
+The page is the chassis's (both services serve the same one); the Swagger UI files come from the
+fastapi-offline package. The OAuth2 password flow of the Authorize dialog posts to /login, so
+"Try it out" on a protected route sends the token.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+import fastapi_offline
+from fastapi import FastAPI, HTTPException
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
+from fastapi.responses import FileResponse, HTMLResponse
+from meatyapis_chassis.docs_page import (
+    ASSET_MAX_AGE,
+    ASSETS_PATH,
+    DOCS_PATH,
+    asset_files,
+    docs_page,
+)
 
 from meatyapis_fastapi.problems import ProblemDocument
 
-ASSETS = "/docs/assets"
-OAUTH2_REDIRECT = "/docs/oauth2-redirect"
+SWAGGER_UI_FILES = asset_files(Path(fastapi_offline.__file__).parent / "static")
+STATIC = Path(__file__).parent / "static"
+ASSET_CACHE_CONTROL = f"public, max-age={ASSET_MAX_AGE}"
+ICON_CACHE_CONTROL = "public, max-age=86400"
 
 
 def install_docs(app: FastAPI) -> None:
-    """`/docs` with local Swagger UI assets (no CDN); `/openapi.json` with the Problem schema."""
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+    """`/docs` and its assets, `/favicon.ico`, and `/openapi.json` with the Problem schema."""
+    page = docs_page(app.title, openapi_url=app.openapi_url or "/openapi.json", icon="/favicon.ico")
 
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} - API documentation",
-            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
-            oauth2_redirect_url=OAUTH2_REDIRECT,
-        )
+        return HTMLResponse(page)
 
-    def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+    def swagger_ui_asset(name: str) -> FileResponse:
+        file = SWAGGER_UI_FILES.get(name)
+        if file is None:
+            raise HTTPException(404)
+        return FileResponse(file, headers={"Cache-Control": ASSET_CACHE_CONTROL})
 
-    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
-    app.add_api_route(OAUTH2_REDIRECT, oauth2_redirect, methods=["GET"], include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", headers={"Cache-Control": ICON_CACHE_CONTROL})
+
+    app.add_api_route(DOCS_PATH, swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        ASSETS_PATH + "/{name}", swagger_ui_asset, methods=["GET"], include_in_schema=False
+    )
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

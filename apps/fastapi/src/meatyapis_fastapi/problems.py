@@ -3,7 +3,7 @@ and their place in the OpenAPI document."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +18,6 @@ from meatyapis_chassis.problems import (
     Problem,
     database_unavailable,
     malformed_json,
-    problem_body,
     validation_problem,
 )
 from pydantic import BaseModel, ConfigDict
@@ -44,17 +43,9 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_JSON
 
 
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    kind: str | None = None,
-    path: str | None = None,
-    errors: Sequence[FieldError] = (),
-    headers: Mapping[str, str] | None = None,
-) -> ProblemResponse:
-    body = problem_body(status, detail, kind=kind, path=path, errors=errors)
-    return ProblemResponse(body, status_code=status, headers=headers)
+def problem_response(problem: Problem, path: str | None) -> ProblemResponse:
+    headers = dict(problem.headers) or None
+    return ProblemResponse(problem.body(path), status_code=problem.status, headers=headers)
 
 
 def field_errors(errors: Sequence[Any]) -> list[FieldError]:
@@ -70,20 +61,14 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
 
 async def chassis_problem_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, Problem)
-    return problem_response(
-        exc.status,
-        exc.detail,
-        kind=exc.kind,
-        path=request.url.path,
-        errors=exc.errors,
-        headers=exc.headers,
-    )
+    return problem_response(exc, request.url.path)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail, path=request.url.path, headers=exc.headers)
+    problem = Problem(exc.status_code, detail, headers=exc.headers or {})
+    return problem_response(problem, request.url.path)
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> ProblemResponse:
@@ -104,7 +89,7 @@ async def database_unavailable_handler(request: Request, exc: Exception) -> Prob
 
 def internal_error_response(path: str) -> ProblemResponse:
     """The generic 500: nothing about the failure leaks to the caller (it is in the log)."""
-    return problem_response(500, "The server failed to handle the request.", path=path)
+    return problem_response(Problem(500, "The server failed to handle the request."), path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from meatyapis_chassis.database import Database
+from meatyapis_chassis.docs_page import ASSET_MAX_AGE
 from meatyapis_chassis.methods import wsgi_method_filter
 from meatyapis_chassis.metrics import new_registry
 
-from meatyapis_flask.blueprints import checkins, examples, health, openapi, pages, products
+from meatyapis_flask.blueprints import checkins, docs, examples, health, openapi, pages, products
 from meatyapis_flask.catalog_app import CatalogApp
 from meatyapis_flask.cors import init_cors
 from meatyapis_flask.identity.verifier import identity_verifier
@@ -20,7 +21,9 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     """Build the app from `config`, or from the environment (validated) when it is None."""
     settings = config if config is not None else load_settings()
     app = CatalogApp(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes, SEND_FILE_MAX_AGE_DEFAULT=ASSET_MAX_AGE
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.settings = settings
     app.database = Database(settings.database_url)
@@ -31,8 +34,8 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     init_request_context(app)
     if registry is not None:
         init_metrics(app, registry)
-    for blueprint in (pages.bp, examples.bp, checkins.bp, products.bp, health.bp, openapi.bp):
-        app.register_blueprint(blueprint)
+    for area in (pages, examples, checkins, products, health, openapi, docs):
+        app.register_blueprint(area.bp)
     init_cors(app, settings.cors_allowed_origins)
     register_error_handlers(app)
     # Outermost: made-up methods are refused before the metrics see them.

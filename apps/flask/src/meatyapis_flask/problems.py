@@ -4,46 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, request
 from meatyapis_chassis.problems import (
     DATABASE_ERRORS,
     PROBLEM_JSON,
-    FieldError,
     Problem,
     database_unavailable,
-    problem_body,
 )
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    kind: str | None = None,
-    errors: Sequence[FieldError] = (),
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    body = problem_body(status, detail, kind=kind, path=request.path, errors=errors)
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _from_problem(problem: Problem) -> Response:
-    return problem_response(
-        problem.status,
-        problem.detail,
-        kind=problem.kind,
-        errors=problem.errors,
-        headers=problem.headers,
+def problem_response(problem: Problem) -> Response:
+    response = Response(
+        json.dumps(problem.body(request.path)), status=problem.status, mimetype=PROBLEM_JSON
     )
+    response.headers.update(problem.headers)
+    return response
 
 
 def _from_http_exception(exc: HTTPException) -> Response:
@@ -57,20 +37,20 @@ def _from_http_exception(exc: HTTPException) -> Response:
     detail = exc.description or HTTPStatus(status).description
     if status == 413:
         detail = f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"
-    return problem_response(status, detail, headers=headers)
+    return problem_response(Problem(status, detail, headers=headers))
 
 
 def _from_database_error(exc: Exception) -> Response:
-    return _from_problem(database_unavailable(exc))
+    return problem_response(database_unavailable(exc))
 
 
 def _from_unexpected(exc: Exception) -> Response:
     log.error("unhandled exception on %s %s", request.method, request.path, exc_info=exc)
-    return problem_response(500, "an unexpected error occurred; it has been logged")
+    return problem_response(Problem(500, "an unexpected error occurred; it has been logged"))
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(Problem, _from_problem)
+    app.register_error_handler(Problem, problem_response)
     app.register_error_handler(HTTPException, _from_http_exception)
     for error in DATABASE_ERRORS:
         app.register_error_handler(error, _from_database_error)

@@ -42,9 +42,22 @@ class Problem(Exception):
     kind: str | None = None  # a short slug, becomes the problem type URI
     errors: Sequence[FieldError] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
+    # More members of the body (RFC 9457 §3.2), e.g. the OAuth2 `error` of a token endpoint.
+    extensions: Mapping[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status}: {self.detail}"
+
+    def body(self, path: str | None = None) -> dict[str, Any]:
+        """The document answering the request for `path`."""
+        return problem_body(
+            self.status,
+            self.detail,
+            kind=self.kind,
+            path=path,
+            errors=self.errors,
+            extensions=self.extensions,
+        )
 
 
 def validation_problem(errors: Sequence[FieldError], status: int = 422) -> Problem:
@@ -83,6 +96,7 @@ def problem_body(
     kind: str | None = None,
     path: str | None = None,
     errors: Sequence[FieldError] = (),
+    extensions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The problem document; its `request_id` is that of the request being served."""
     body: dict[str, Any] = {
@@ -95,6 +109,7 @@ def problem_body(
         body["instance"] = instance(path)
     if errors:
         body["errors"] = [FieldError(field=e["field"], message=e["message"]) for e in errors]
+    body.update(extensions or {})
     request_id = request_id_var.get()
     if request_id:
         body["request_id"] = request_id
