@@ -130,6 +130,16 @@ charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, 
 charts-docs: ## Regenerate each chart's README parameters and values.schema.json from values.yaml
 	$(UV_RUN) python scripts/chart_docs.py $(CHARTS)
 
+RENDER_DIR ?= .run/chart-renders
+.PHONY: charts-render
+charts-render: install ## Render every chart scenario (defaults, ci/*.yaml) with Helm 3 and 4 into RENDER_DIR
+	$(UV_RUN) python -m tests.charts.renders $(RENDER_DIR)
+
+.PHONY: charts-render-compare
+charts-render-compare: install ## Compare the renders in RENDER_DIR with those in BASE: bytes, then objects field by field
+	@test -n "$(BASE)" || { echo "BASE=<folder of make charts-render> is required" >&2; exit 2; }
+	$(UV_RUN) python -m tests.charts.renders --compare $(BASE) $(RENDER_DIR)
+
 ## ---- monitoring: rules, dashboards, live Prometheus ----------------------------------------
 
 .PHONY: rules
