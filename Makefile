@@ -126,6 +126,10 @@ charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, 
 		|| bash scripts/install-tools.sh
 	$(PYTEST) tests/charts -m charts -q
 
+.PHONY: chart-deps
+chart-deps: ## Package each chart's file:// dependency (charts/meatyapis-common) into its charts/ (git-ignored)
+	for chart in $(CHARTS); do helm dependency build $$chart --skip-refresh; done
+
 .PHONY: charts-docs
 charts-docs: ## Regenerate each chart's README parameters and values.schema.json from values.yaml
 	$(UV_RUN) python scripts/chart_docs.py $(CHARTS)

@@ -103,6 +103,9 @@ def _template_argv(
 
 
 def _run_template(*key: Any) -> subprocess.CompletedProcess[str]:
+    chart = chart_path(key[0]).resolve()
+    if chart.parent == CHARTS_DIR:  # copies elsewhere carry their charts/ folder along
+        build_dependencies(chart)
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
         argv = _template_argv(*key, values_path=Path(tmp) / "values.json")
         return subprocess.run(
