@@ -59,7 +59,7 @@ test-integration: install ## Both services together: tokens over HTTP, identity 
 	$(PYTEST) tests/integration -q -s
 
 ## ---- images ------------------------------------------------------------------------------
-# Host details live here, never in the Dockerfiles. Defaults fit a machine without registry
+# Host details live here, never in the Dockerfile (one for both images: --build-arg APP=flask|fastapi). Defaults fit a machine without registry
 # access: podman, a locally debootstrapped base image, host network and CA bundle for builds.
 # With Docker and a registry: make images CONTAINER_ENGINE=docker PYTHON_BASE=python:3.11-slim-bookworm IMAGE_BUILD_FLAGS=
 CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
@@ -80,12 +80,12 @@ IMAGE_BUILD = $(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) --build-arg PYTHON_
 app_version = $$(sed -n 's/^version = "\(.*\)"/\1/p' apps/$(1)/pyproject.toml | head -n 1)
 
 .PHONY: images
-images: ## Build both service images (podman; the local base image first if absent)
+images: ## Build both service images from the Dockerfile (podman; the local base image first if absent)
 	@if [ "$(PYTHON_BASE)" = "$(LOCAL_BASE_IMAGE)" ]; then bash scripts/base-image.sh "$(LOCAL_BASE_IMAGE)"; fi
-	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,flask) --build-arg VERSION=$(call app_version,flask) \
-		-f apps/flask/Dockerfile -t $(IMAGE_PREFIX)meatyapis-flask:$(IMAGE_TAG) .
-	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,fastapi) --build-arg VERSION=$(call app_version,fastapi) \
-		-f apps/fastapi/Dockerfile -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,flask) --build-arg APP=flask \
+		--build-arg VERSION=$(call app_version,flask) -t $(IMAGE_PREFIX)meatyapis-flask:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,fastapi) --build-arg APP=fastapi \
+		--build-arg VERSION=$(call app_version,fastapi) -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
 	@$(MAKE) image-sizes
 
 .PHONY: test-images
