@@ -56,6 +56,21 @@ def chart_path(chart: str) -> Path:
     return path if path.is_absolute() or path.exists() else CHARTS_DIR / chart
 
 
+@functools.cache
+def build_dependencies(chart: Path) -> None:
+    """`helm dependency build`: package the chart's `file://` dependencies (the library chart)
+    into its charts/ folder, which git ignores. Once per process, so that library edits show."""
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    if not metadata.get("dependencies"):
+        return
+    result = subprocess.run(
+        [helm_binary("helm3"), "dependency", "build", str(chart), "--skip-refresh"],
+        capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RenderError(f"helm dependency build {chart} failed:\n{result.stderr}")
+
+
 def _template_argv(
     chart: str,
     values_json: str,
@@ -88,6 +103,9 @@ def _template_argv(
 
 
 def _run_template(*key: Any) -> subprocess.CompletedProcess[str]:
+    chart = chart_path(key[0]).resolve()
+    if chart.parent == CHARTS_DIR:  # copies elsewhere carry their charts/ folder along
+        build_dependencies(chart)
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
         argv = _template_argv(*key, values_path=Path(tmp) / "values.json")
         return subprocess.run(
