@@ -9,6 +9,9 @@
 #                                         (chart tests validate ServiceMonitor/PrometheusRule)
 #   .tools/bin/checkov                    checkov (PyPI) in its own venv .tools/checkov, so its
 #                                         pins stay out of the workspace's uv.lock
+#   .tools/bin/prometheus3, promtool3     Prometheus 3 (Debian unstable's packages, unpacked into
+#                                         .tools/prometheus3); Debian bookworm's 2.x stays the
+#                                         plain `prometheus` / `promtool`
 # Idempotent: a tool already present is kept.
 #   bash scripts/install-tools.sh         all of them (the checks)
 #   bash scripts/install-tools.sh run     Helm 3 only (`make run` renders the monitoring chart)
@@ -57,7 +60,35 @@ if [ "$("$tools/checkov/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSIO
 fi
 ln -sf ../checkov/bin/checkov "$bin/checkov"
 
+# Prometheus 3 (what charts/monitoring and compose.yaml deploy) beside Debian bookworm's 2.42:
+# the prometheus and promtool packages of Debian's unstable suite, unpacked, not installed (static
+# Go binaries needing only libc). A private apt state keeps the system's sources untouched.
+install_prometheus3() {
+  if "$bin/prometheus3" --version 2>/dev/null | grep -q '^prometheus, version 3\.' \
+    && "$bin/promtool3" --version 2>/dev/null | grep -q '^promtool, version 3\.'; then
+    return 0
+  fi
+  local apt="$tools/apt-unstable" work
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+  echo "deb http://deb.debian.org/debian unstable main" > "$apt/sources.list"
+  local opts=(-q -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+              -o Acquire::Languages=none -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update >/dev/null
+  work=$(mktemp -d)
+  (cd "$work" && apt-get "${opts[@]}" download prometheus promtool >/dev/null)
+  rm -rf "$tools/prometheus3"
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$tools/prometheus3"; done
+  rm -rf "$work"
+  ln -sf ../prometheus3/usr/bin/prometheus "$bin/prometheus3"
+  ln -sf ../prometheus3/usr/bin/promtool "$bin/promtool3"
+  "$bin/prometheus3" --version | grep -q '^prometheus, version 3\.' \
+    || { echo "Debian unstable's prometheus is not version 3: $("$bin/prometheus3" --version | head -n 1)" >&2; exit 1; }
+}
+install_prometheus3
+
 "$bin/helm3" version --short
 "$bin/helm4" version --short
 "$bin/readme-generator" --version
 "$bin/checkov" --version
+"$bin/prometheus3" --version | head -n 1
