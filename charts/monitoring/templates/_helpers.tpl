@@ -69,6 +69,9 @@ http://{{ include "monitoring.serviceAddress" (dict "root" .root "component" "gr
 {{- fail "prometheus.extraRuleGroups: every group needs a name and rules" }}
 {{- end }}
 {{- end }}
+{{- if and $v.prometheus.fallbackScrapeProtocol (regexMatch "^v?2\\." (toString $v.prometheus.image.tag)) }}
+{{- fail (printf "prometheus.fallbackScrapeProtocol: Prometheus %s does not know fallback_scrape_protocol (a 3.x setting): set it to \"\"" $v.prometheus.image.tag) }}
+{{- end }}
 {{- range $v.prometheus.extraScrapeConfigs }}
 {{- if not (and (kindIs "map" .) .job_name) }}
 {{- fail "prometheus.extraScrapeConfigs: every scrape config needs a job_name" }}
