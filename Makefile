@@ -163,12 +163,16 @@ rules: install ## Regenerate prometheus/rules/ (prometheus/generate.py) and copy
 dashboards: install ## Regenerate grafana/dashboards/*.json (grafana/generate.py) and copy them into both charts
 	$(UV_RUN) python -m grafana.generate
 
+.PHONY: compose-prometheus
+compose-prometheus: install ## Regenerate compose/prometheus.yml from the monitoring chart (prometheus/local.py)
+	$(UV_RUN) python -m prometheus.local --compose
+
 .PHONY: test-monitoring
 test-monitoring: install ## promtool check and unit tests of the rules; dashboards regenerated and checked
 	$(PYTEST) tests/monitoring -q -m "not integration"
 
 .PHONY: test-monitoring-live
-test-monitoring-live: install ## Both services + a real Prometheus configured by charts/monitoring: dashboards, rules, alerts
+test-monitoring-live: install ## Both services + Prometheus 2 and 3 configured by charts/monitoring: healthy, then errors
 	$(PYTEST) tests/monitoring -q -m integration
 
 ## ---- benchmarks and reliability ------------------------------------------------------------
