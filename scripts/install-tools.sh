@@ -70,7 +70,11 @@ install_prometheus3() {
   fi
   local apt="$tools/apt-unstable" work
   mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-  echo "deb http://deb.debian.org/debian unstable main" > "$apt/sources.list"
+  # Debian's archive keys: installed on Debian, from the debian-archive-keyring package elsewhere
+  # (scripts/install-system.sh)
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -r "$keyring" ] || { echo "$keyring missing: run scripts/install-system.sh" >&2; exit 1; }
+  echo "deb [signed-by=$keyring] http://deb.debian.org/debian unstable main" > "$apt/sources.list"
   local opts=(-q -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
               -o Acquire::Languages=none -o APT::Sandbox::User=root)
