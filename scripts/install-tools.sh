@@ -74,7 +74,9 @@ install_prometheus3() {
   # (scripts/install-system.sh)
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [ -r "$keyring" ] || { echo "$keyring missing: run scripts/install-system.sh" >&2; exit 1; }
-  echo "deb [signed-by=$keyring] http://deb.debian.org/debian unstable main" > "$apt/sources.list"
+  local mirror
+  mirror=$(bash "$root/scripts/debian-mirror.sh")
+  echo "deb [signed-by=$keyring] $mirror unstable main" > "$apt/sources.list"
   local opts=(-q -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
               -o Acquire::Languages=none -o APT::Sandbox::User=root)
