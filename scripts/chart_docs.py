@@ -37,6 +37,7 @@ ENUMS = {
     ("ingress", "pathType"): ["Prefix", "Exact", "ImplementationSpecific"],
     ("route", "tlsTermination"): ["", "edge", "reencrypt", "passthrough"],
     ("route", "insecureEdgeTerminationPolicy"): ["Redirect", "Allow", "None"],
+    ("secretStoreRef", "kind"): ["SecretStore", "ClusterSecretStore"],
 }
 
 

@@ -175,7 +175,7 @@ def diff(base: Layout, head: Layout) -> str:
     """The unified diff of every environment's manifests from `base` to `head`."""
     before = render_all(base) if base.environments_dir.exists() else {}
     after = render_all(head)
-    chunks = []
+    chunks: list[str] = []
     for environment, chart in sorted(set(before) | set(after)):
         name = f"{environment}/{chart}.yaml"
         chunks += difflib.unified_diff(

@@ -13,15 +13,21 @@ from tests.charts import quality
 from tests.charts.meatyapis import CHART, CHART_DIR, NAMESPACE, SCENARIOS, scenario_id
 from tests.charts.render import render, render_chart
 
-# Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's are
-# checked against its CRD schemas below; the Route's shape is asserted in test_meatyapis_features.
-CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route"}
+# Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's,
+# Gateway API's and External Secrets' are checked against their CRD schemas below; the Route's
+# shape is asserted in test_meatyapis_features.
+CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route", "HTTPRoute", "ExternalSecret"}
 OPERATOR_GROUP = "monitoring.coreos.com/"
 scenarios = pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
 
 
-def test_there_are_the_three_scenarios() -> None:
-    assert [scenario_id(s) for s in SCENARIOS] == ["01-defaults", "02-production", "03-openshift"]
+def test_there_are_the_four_scenarios() -> None:
+    assert [scenario_id(s) for s in SCENARIOS] == [
+        "01-defaults",
+        "02-production",
+        "03-openshift",
+        "04-gateway-api",
+    ]
 
 
 @scenarios
@@ -65,6 +71,13 @@ def test_prometheus_operator_resources_match_their_crd_schemas() -> None:
     errors = quality.custom_resource_errors(broken)
     assert any("interval" in e for e in errors), errors
     assert any("expr" in e for e in errors), errors
+
+
+@scenarios
+def test_custom_resources_match_their_crd_schemas(scenario: Path) -> None:
+    objs = render_chart(CHART, values_files=[scenario], namespace=NAMESPACE)
+    custom = [o for o in objs if o["kind"] in CUSTOM_KINDS - {"Route"}]
+    assert quality.custom_resource_errors(custom) == []
 
 
 def test_no_render_time_randomness_or_cluster_lookups() -> None:

@@ -9,6 +9,7 @@ import functools
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -74,7 +75,7 @@ def test_upgrading_from_the_previous_release_changes_no_immutable_field(
     assert problems == [], f"{chart} {version} -> {chart_version(chart)}: {problems}"
 
 
-def deployment(labels: dict[str, str], name: str = "web") -> dict:
+def deployment(labels: dict[str, str], name: str = "web") -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

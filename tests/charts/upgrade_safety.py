@@ -57,9 +57,9 @@ def previous_release(chart: str, current: str, repo: Path = ROOT) -> tuple[str, 
     base = history_base(repo)
     log = git("log", "--format=%H", base, "--", f"charts/{chart}", repo=repo).stdout.decode()
     for commit in log.split():
-        version = version_at(repo, commit, chart)
-        if version is not None and semver_key(version) < semver_key(current):
-            return version, commit
+        at = version_at(repo, commit, chart)
+        if at is not None and semver_key(at) < semver_key(current):
+            return at, commit
     return None
 
 

@@ -65,6 +65,6 @@ def flux_objects(environment: str) -> list[dict[str, Any]]:
     return copy.deepcopy(objects(_kustomized(environment)))
 
 
-def annotations(obj: dict[str, Any]) -> dict[str, str]:
+def annotations_of(obj: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = obj.get("metadata", {}).get("annotations") or {}
     return found

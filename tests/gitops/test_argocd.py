@@ -22,7 +22,7 @@ from tests.gitops.manifests import (
     ENVIRONMENTS,
     LAYOUT,
     all_objects,
-    annotations,
+    annotations_of,
     argocd,
     environment_objects,
 )
@@ -131,12 +131,14 @@ def test_hpa_owned_replicas_are_ignored_in_diffs_and_syncs() -> None:
         "ignoreDifferences"
     ]
     assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
-    for obj in all_objects():
-        if obj["kind"] == "HorizontalPodAutoscaler":
-            target = obj["spec"]["scaleTargetRef"]["name"]
-            deployments = find_objects(all_objects(), "Deployment", target)
-            assert deployments
-            assert all("replicas" not in d["spec"] for d in deployments)
+    autoscaled = 0
+    for environment in ENVIRONMENTS:
+        objs = environment_objects(environment)
+        for hpa in find_objects(objs, "HorizontalPodAutoscaler"):
+            (deployment,) = find_objects(objs, "Deployment", hpa["spec"]["scaleTargetRef"]["name"])
+            assert "replicas" not in deployment["spec"]
+            autoscaled += 1
+    assert autoscaled == 2  # production's two services
 
 
 def managed(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -179,7 +181,7 @@ def test_hooks_have_a_phase_or_are_helm_tests_argo_cd_never_runs(environment: st
             # re-created on the next sync instead of failing with "already exists"
             assert "BeforeHookCreation" in hooks.delete_policies(obj), obj["metadata"]["name"]
         else:
-            assert annotations(obj)["helm.sh/hook"] == "test", obj["metadata"]["name"]
+            assert annotations_of(obj)["helm.sh/hook"] == "test", obj["metadata"]["name"]
 
 
 def secrets_read(pod_spec: dict[str, Any]) -> set[str]:
@@ -248,6 +250,7 @@ def test_every_application_object_is_in_the_repository() -> None:
     assert {p.name for p in (DEPLOY / "argocd").iterdir()} == {
         "appproject.yaml",
         "applicationset.yaml",
+        "bootstrap.sh",
     }
 
 

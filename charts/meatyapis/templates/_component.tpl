@@ -18,8 +18,8 @@ templates/<component>/ calls one of these with (dict "root" $ "c" "<component>")
 {{- if $v.autoscaling.enabled -}}
 {{- fail (printf "%s.autoscaling.enabled needs %s.database.type=external: SQLite keeps its file on a ReadWriteOnce volume that only one pod can use" $c $c) -}}
 {{- end -}}
-{{- else if not $v.database.external.existingSecret -}}
-{{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL)" $c $c) -}}
+{{- else if not (or $v.database.external.existingSecret $v.database.external.externalSecret.enabled) -}}
+{{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL), unless %s.database.external.externalSecret.enabled" $c $c $c) -}}
 {{- end -}}
 {{- $pause := ternary (int $v.preStop.seconds) 0 $v.preStop.enabled -}}
 {{- if le (int $v.terminationGracePeriodSeconds) (add $pause (int $v.gracefulTimeout)) -}}
@@ -100,7 +100,7 @@ TOKEN_TTL_SECONDS: {{ $v.tokenTtlSeconds | quote }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ $v.database.external.existingSecret }}
+      name: {{ include "meatyapis.component.databaseSecretName" . }}
       key: {{ $v.database.external.existingSecretKey }}
 {{- end }}
 {{- if eq .c "fastapi" }}
@@ -431,8 +431,9 @@ metadata:
   namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "meatyapis.component.labels" . | nindent 4 }}
-  {{- /* uninstalling the release must not delete the database */}}
-  {{- include "meatyapis.annotations" (list .root (merge (dict "helm.sh/resource-policy" "keep") $v.database.sqlite.annotations)) }}
+  {{- /* uninstalling the release (Helm) or deleting the application (Argo CD, which ignores
+         Helm's resource policy) must not delete the database */}}
+  {{- include "meatyapis.annotations" (list .root (merge (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Delete=false") $v.database.sqlite.annotations)) }}
 spec:
   accessModes:
     {{- toYaml $v.database.sqlite.accessModes | nindent 4 }}
@@ -609,7 +610,7 @@ spec:
             matchLabels:
               app.kubernetes.io/instance: {{ $root.Release.Name }}
               app.kubernetes.io/part-of: meatyapis
-        {{- if or $v.ingress.enabled $v.route.enabled }}
+        {{- if or $v.ingress.enabled $v.route.enabled $v.httpRoute.enabled }}
         - namespaceSelector:
             {{- toYaml $np.ingressControllerNamespaceSelector | nindent 12 }}
         {{- end }}

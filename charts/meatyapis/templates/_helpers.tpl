@@ -113,7 +113,8 @@ app.kubernetes.io/component: server
 {{- end -}}
 
 {{- define "meatyapis.tokenGenerator.enabled" -}}
-{{- if not .Values.fastapi.tokenSecret.existingSecret -}}true{{- end -}}
+{{- $token := .Values.fastapi.tokenSecret -}}
+{{- if not (or $token.existingSecret $token.externalSecret.enabled) -}}true{{- end -}}
 {{- end -}}
 
 {{/* The metrics endpoint: the services serve it on their http port at this fixed path. */}}

@@ -163,7 +163,7 @@ seccompProfile:
 {{- if and .Values.grafana.ingress.enabled .Values.grafana.route.enabled }}
 {{- fail "grafana.ingress.enabled and grafana.route.enabled: choose one way to expose Grafana" }}
 {{- end }}
-{{- if and .Values.grafana.enabled (not .Values.grafana.admin.existingSecret) (not .Values.grafana.admin.user) }}
+{{- if and (include "monitoring.adminSecretGenerator.enabled" .) (not .Values.grafana.admin.user) }}
 {{- fail "grafana.admin.user: must not be empty when the admin Secret is generated" }}
 {{- end }}
 {{- if not .Values.alertmanager.receiver.name }}
@@ -186,7 +186,8 @@ seccompProfile:
 
 {{/* The admin Secret generator hook (argument: its weight). */}}
 {{- define "monitoring.adminSecretGenerator.enabled" -}}
-{{- if and .Values.grafana.enabled (not .Values.grafana.admin.existingSecret) }}true{{ end }}
+{{- $admin := .Values.grafana.admin }}
+{{- if and .Values.grafana.enabled (not (or $admin.existingSecret $admin.externalSecret.enabled)) }}true{{ end }}
 {{- end }}
 
 {{- define "monitoring.adminSecretGenerator.hook" -}}
