@@ -36,7 +36,7 @@ run: install ## Install what is missing, run the services and Prometheus on 127.
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps test-integration test-browser charts test-gitops test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration test-browser test-run charts test-gitops test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the apps; workflows and shell scripts
@@ -63,8 +63,12 @@ test-browser: install ## Both services in a real chromium: docs pages, Authorize
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || bash scripts/install-system.sh
 	$(PYTEST) tests/browser -q -s
 
+.PHONY: test-run
+test-run: install ## `make run` as a user runs it: banner, its example commands, Ctrl-C leaves nothing behind
+	$(PYTEST) tests/run -q -s
+
 ## ---- images ------------------------------------------------------------------------------
-# Host details live here, never in the Dockerfiles. Defaults fit a machine without registry
+# Host details live here, never in the Dockerfile (one for both images: --build-arg APP=flask|fastapi). Defaults fit a machine without registry
 # access: podman, a locally debootstrapped base image, host network and CA bundle for builds.
 # With Docker and a registry: make images CONTAINER_ENGINE=docker PYTHON_BASE=python:3.11-slim-bookworm IMAGE_BUILD_FLAGS=
 CONTAINERS_CONF ?= $(CURDIR)/scripts/podman/containers.conf
@@ -85,12 +89,12 @@ IMAGE_BUILD = $(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) --build-arg PYTHON_
 app_version = $$(sed -n 's/^version = "\(.*\)"/\1/p' apps/$(1)/pyproject.toml | head -n 1)
 
 .PHONY: images
-images: ## Build both service images (podman; the local base image first if absent)
+images: ## Build both service images from the Dockerfile (podman; the local base image first if absent)
 	@if [ "$(PYTHON_BASE)" = "$(LOCAL_BASE_IMAGE)" ]; then bash scripts/base-image.sh "$(LOCAL_BASE_IMAGE)"; fi
-	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,flask) --build-arg VERSION=$(call app_version,flask) \
-		-f apps/flask/Dockerfile -t $(IMAGE_PREFIX)meatyapis-flask:$(IMAGE_TAG) .
-	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,fastapi) --build-arg VERSION=$(call app_version,fastapi) \
-		-f apps/fastapi/Dockerfile -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,flask) --build-arg APP=flask \
+		--build-arg VERSION=$(call app_version,flask) -t $(IMAGE_PREFIX)meatyapis-flask:$(IMAGE_TAG) .
+	$(IMAGE_BUILD) $(call IMAGE_CACHE_FLAGS,fastapi) --build-arg APP=fastapi \
+		--build-arg VERSION=$(call app_version,fastapi) -t $(IMAGE_PREFIX)meatyapis-fastapi:$(IMAGE_TAG) .
 	@$(MAKE) image-sizes
 
 .PHONY: test-images
@@ -134,23 +138,37 @@ chart-tools:
 charts: install chart-tools ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs, upgrade safety
 	$(PYTEST) tests/charts -m charts -q
 
+.PHONY: chart-deps
+chart-deps: ## Package each chart's file:// dependency (charts/meatyapis-common) into its charts/ (git-ignored)
+	for chart in $(CHARTS); do helm dependency build $$chart --skip-refresh; done
+
 .PHONY: charts-docs
 charts-docs: ## Regenerate each chart's README parameters and values.schema.json from values.yaml
 	$(UV_RUN) python scripts/chart_docs.py $(CHARTS)
+
+RENDER_DIR ?= .run/chart-renders
+.PHONY: charts-render
+charts-render: install ## Render every chart scenario (defaults, ci/*.yaml) with Helm 3 and 4 into RENDER_DIR
+	$(UV_RUN) python -m tests.charts.renders $(RENDER_DIR)
+
+.PHONY: charts-render-compare
+charts-render-compare: install ## Compare the renders in RENDER_DIR with those in BASE: bytes, then objects field by field
+	@test -n "$(BASE)" || { echo "BASE=<folder of make charts-render> is required" >&2; exit 2; }
+	$(UV_RUN) python -m tests.charts.renders --compare $(BASE) $(RENDER_DIR)
 
 ## ---- GitOps: environments, promotion ----------------------------------------------------
 # deploy/environments/<env>/ as Argo CD (deploy/argocd) and Flux (deploy/flux) deploy them.
 ENV ?= production
 FROM ?= staging
-BASE ?= origin/main
+REF ?= origin/main
 
 .PHONY: environments
 environments: install chart-tools ## Render every environment (Helm 3 and 4) into build/environments/
 	$(UV_RUN) python -m scripts.gitops.environments render
 
 .PHONY: gitops-diff
-gitops-diff: install chart-tools ## The manifests merging this would change in each environment (BASE=origin/main)
-	$(UV_RUN) python -m scripts.gitops.environments diff --base $(BASE)
+gitops-diff: install chart-tools ## The manifests merging this would change in each environment (REF=origin/main)
+	$(UV_RUN) python -m scripts.gitops.environments diff --base $(REF)
 
 .PHONY: promote
 promote: install ## Copy FROM's pins (chart versions, image digests) to ENV: make promote ENV=production

@@ -200,7 +200,8 @@ def register_and_login(identity_url: str, username: str = "bench") -> str:
         )
         if registered.status_code not in (201, 409):
             raise RuntimeError(f"register: {registered.status_code} {registered.text}")
-        login = client.post("/login", data={"username": username, "password": PASSWORD})
+        grant = {"grant_type": "password", "username": username, "password": PASSWORD}
+        login = client.post("/login", data=grant)
         login.raise_for_status()
         token: str = login.json()["access_token"]
     return token

@@ -107,6 +107,9 @@ def _helm() -> str:
 
 def render(values: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """prometheus.yml (parsed) and the rule files, as `helm template` renders them."""
+    # the chart's file:// dependency (charts/meatyapis-common), packaged into its charts/ folder
+    subprocess.run([_helm(), "dependency", "build", str(CHART), "--skip-refresh"],
+                   capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="monitoring-values-") as tmp:
         values_file = Path(tmp) / "values.json"
         values_file.write_text(json.dumps(values or {}))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the local Python base image the Dockerfiles use on machines that cannot pull from a
+# Builds the local Python base image the Dockerfile uses on machines that cannot pull from a
 # registry: Debian bookworm (debootstrap --variant=minbase) with Debian's python3 and venv,
-# imported with `podman import`. Real users keep the Dockerfiles' default (python:3.11-slim-bookworm).
+# imported with `podman import`. Real users keep the Dockerfile's default (python:3.11-slim-bookworm).
 #
 #   scripts/base-image.sh [image]     default image: localhost/meatyapis-base:bookworm
 #

@@ -82,6 +82,24 @@ def tighten(node: dict[str, Any], value: Any, path: tuple[str, ...] = ()) -> Non
         ]
 
 
+def library_values(chart: Path) -> dict[str, Any]:
+    """Schemas of the values Helm gives each `file://` library dependency: none of its own,
+    only `global`, which Helm passes down (and validates with the chart's values)."""
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text())
+    schemas = {}
+    for dependency in metadata.get("dependencies") or []:
+        location = chart / dependency["repository"].removeprefix("file://")
+        library = yaml.safe_load((location / "Chart.yaml").read_text())
+        if library.get("type") == "library":
+            schemas[dependency["name"]] = {
+                "type": "object",
+                "description": f"Set by Helm for the {dependency['name']} library chart",
+                "properties": {"global": {"type": "object"}},
+                "additionalProperties": False,
+            }
+    return schemas
+
+
 def generate(chart: Path, readme: Path, schema: Path) -> None:
     """Write `readme` (its Parameters section) and `schema` for `chart`."""
     subprocess.run(
@@ -91,6 +109,7 @@ def generate(chart: Path, readme: Path, schema: Path) -> None:
     )  # fmt: skip
     document = json.loads(schema.read_text())
     tighten(document, yaml.safe_load((chart / "values.yaml").read_text()))
+    document["properties"].update(library_values(chart))
     schema.write_text(json.dumps({"$schema": SCHEMA_DIALECT, **document}, indent=4) + "\n")
 
 

@@ -70,12 +70,12 @@ wait_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 cat <<MSG
 
 MeatyAPIs is running (logs in $RUN_DIR/):
-  catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          metrics: /metrics  API: /openapi.json
-  identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          metrics: /metrics  docs: /docs
+  catalog  (Flask)    http://127.0.0.1:$FLASK_PORT/          docs: /docs  API: /openapi.json  metrics: /metrics
+  identity (FastAPI)  http://127.0.0.1:$FASTAPI_PORT/          docs: /docs  API: /openapi.json  metrics: /metrics
   Prometheus          http://127.0.0.1:$PROMETHEUS_PORT/          alerts: /alerts  targets: /targets
 Try it — register and log in on identity, then create a product on the catalog with the token:
   curl -s http://127.0.0.1:$FASTAPI_PORT/register -H 'Content-Type: application/json' -d '{"username": "ada", "email": "ada@example.com", "password": "correct-horse"}'
-  TOKEN=\$(curl -s http://127.0.0.1:$FASTAPI_PORT/login -d 'username=ada&password=correct-horse' | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+  TOKEN=\$(curl -s http://127.0.0.1:$FASTAPI_PORT/login -d 'grant_type=password&username=ada&password=correct-horse' | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
   curl -s http://127.0.0.1:$FLASK_PORT/products -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name": "Ribeye", "price": "24.50", "quantity": 3}'
 Press Ctrl-C to stop.
 MSG

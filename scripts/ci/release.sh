@@ -77,7 +77,7 @@ promotion_pr() {
   git push --force --quiet origin "$branch"
   body="$summary
 
-Written by scripts/gitops/promote.py. On this branch, \`make gitops-diff BASE=origin/main\`
+Written by scripts/gitops/promote.py. On this branch, \`make gitops-diff REF=origin/main\`
 shows the manifests Argo CD and Flux will apply once it is merged."
   if [ -n "$(gh pr list --head "$branch" --state open --json number --jq '.[].number')" ]; then
     gh pr edit "$branch" --title "$title" --body "$body"

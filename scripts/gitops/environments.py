@@ -97,11 +97,27 @@ def extract_tree(repo: Path, ref: str, paths: list[str], into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
+def build_dependencies(chart_dir: Path) -> None:
+    """`helm dependency build` of a chart with `file://` dependencies (the library chart): it
+    packages them into the chart's charts/ folder, which git ignores."""
+    metadata = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+    if not metadata.get("dependencies"):
+        return
+    result = subprocess.run(
+        [helm_binary("helm3"), "dependency", "build", str(chart_dir), "--skip-refresh"],
+        capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise EnvironmentProblem(f"helm dependency build {chart_dir}: {result.stderr.strip()}")
+
+
 @contextmanager
 def chart_at(layout: Layout, chart: str, version: str) -> Iterator[Path]:
-    """The chart directory of `chart` at `version`: the checkout's, or its release tag's."""
+    """The chart directory of `chart` at `version`: the checkout's, or its release tag's, with
+    its dependencies built."""
     local = layout.root / "charts" / chart
     if (local / "Chart.yaml").exists() and chart_version_in(local) == version:
+        build_dependencies(local)
         yield local
         return
     tag = f"{chart}-{version}"
@@ -112,6 +128,7 @@ def chart_at(layout: Layout, chart: str, version: str) -> Iterator[Path]:
         )
     with tempfile.TemporaryDirectory(prefix=f"{tag}-") as tmp:
         extract_tree(layout.repo, tag, ["charts"], Path(tmp))
+        build_dependencies(Path(tmp) / "charts" / chart)
         yield Path(tmp) / "charts" / chart
 
 

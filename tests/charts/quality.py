@@ -22,9 +22,10 @@ NEWEST = max(all_versions(), key=lambda v: tuple(int(p) for p in v.split(".")))
 RANDOMNESS = re.compile(r"\b(lookup|randAlphaNum|randAlpha|randNumeric|randAscii|now|uuidv4)\b")
 
 
-def lint_strict(chart_dir: Path, values_file: Path, helm: str) -> None:
+def lint_strict(chart_dir: Path, values_file: Path | None, helm: str) -> None:
+    values = ["--values", str(values_file)] if values_file else []
     result = subprocess.run(
-        [helm_binary(helm), "lint", "--strict", str(chart_dir), "--values", str(values_file)],
+        [helm_binary(helm), "lint", "--strict", str(chart_dir), *values],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

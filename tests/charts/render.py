@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from scripts.gitops import environments
+
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS_DIR = ROOT / "charts"
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -56,6 +58,16 @@ def chart_path(chart: str) -> Path:
     return path if path.is_absolute() or path.exists() else CHARTS_DIR / chart
 
 
+@functools.cache
+def build_dependencies(chart: Path) -> None:
+    """`helm dependency build`: package the chart's `file://` dependencies (the library chart)
+    into its charts/ folder, which git ignores. Once per process, so that library edits show."""
+    try:
+        environments.build_dependencies(chart)
+    except environments.EnvironmentProblem as problem:
+        raise RenderError(str(problem)) from problem
+
+
 def _template_argv(
     chart: str,
     values_json: str,
@@ -88,6 +100,9 @@ def _template_argv(
 
 
 def _run_template(*key: Any) -> subprocess.CompletedProcess[str]:
+    chart = chart_path(key[0]).resolve()
+    if chart.parent == CHARTS_DIR:  # copies elsewhere carry their charts/ folder along
+        build_dependencies(chart)
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
         argv = _template_argv(*key, values_path=Path(tmp) / "values.json")
         return subprocess.run(

@@ -15,6 +15,8 @@ from tests.charts.meatyapis import (
 )
 from tests.charts.render import find_object, find_objects
 
+TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
 
 @pytest.fixture(scope="module")
 def defaults() -> list[dict]:
@@ -166,7 +168,7 @@ def test_token_secret_generated_in_cluster_by_a_hook_job(defaults: list[dict]) -
     assert "before-hook-creation" in hooks["helm.sh/hook-delete-policy"]
     pod = job["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "meatyapis-fastapi-token-generator"
-    assert pod["automountServiceAccountToken"] is True
+    assert pod["automountServiceAccountToken"] is False  # the token is projected explicitly
     (gen,) = pod["containers"]
     assert gen["image"] == container(defaults, "fastapi")["image"]
     assert gen["command"][:2] == ["python3", "-c"]
@@ -185,12 +187,19 @@ def test_token_secret_generated_in_cluster_by_a_hook_job(defaults: list[dict]) -
         assert weight < int(hooks["helm.sh/hook-weight"])
 
 
-def test_only_the_token_generator_mounts_a_service_account_token(defaults: list[dict]) -> None:
+def test_only_the_token_generator_gets_a_service_account_token(defaults: list[dict]) -> None:
+    """No pod automounts a token; the key generator's container mounts a projected one."""
+    with_token = set()
     for obj in defaults:
         spec = obj.get("spec", {}).get("template", {}).get("spec") or obj.get("spec", {})
         if "containers" in spec:
-            expected = obj["metadata"]["name"] == "meatyapis-fastapi-token-generator"
-            assert spec["automountServiceAccountToken"] is expected, obj["metadata"]["name"]
+            assert spec["automountServiceAccountToken"] is False, obj["metadata"]["name"]
+            with_token |= {
+                (obj["metadata"]["name"], c["name"])
+                for c in spec["containers"]
+                if any(m["mountPath"] == TOKEN_PATH for m in c.get("volumeMounts", []))
+            }
+    assert with_token == {("meatyapis-fastapi-token-generator", "generate")}
 
 
 def test_helm_test_pod_runs_the_round_trip(defaults: list[dict]) -> None:

@@ -1,6 +1,6 @@
 """The Grafana admin Secret hook Job's script, taken from the rendered chart, against a fake API
 server: it creates the Secret once (user name given, password random) and never replaces it.
-The script is the meatyapis chart's generic one; the copy must stay identical."""
+The script is the meatyapis-common library's (tests/charts/test_meatyapis_common.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,10 @@ from tests.charts.fake_kube_api import (
     run_hook_script,
     serve_for,
 )
-from tests.charts.monitoring import CHART_DIR, GRAFANA, NAMESPACE, container, objects
-from tests.charts.render import CHARTS_DIR, find_object
+from tests.charts.monitoring import GRAFANA, NAMESPACE, container, objects
+from tests.charts.render import find_object
 
-SCRIPT = Path("files/scripts/create-secret-once.py")
 SECRET = f"{GRAFANA}-admin"
-
-
-def test_script_is_a_copy_of_the_meatyapis_charts() -> None:
-    copy = CHART_DIR / SCRIPT
-    assert not copy.is_symlink()
-    assert copy.read_bytes() == (CHARTS_DIR / "meatyapis" / SCRIPT).read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.charts import upgrade_safety
-from tests.charts.render import CHARTS_DIR, render_chart
+from tests.charts.render import CHARTS_DIR, build_dependencies, render_chart
 
 APPLICATION_CHARTS = sorted(
     p.parent.name
@@ -38,6 +38,7 @@ def previous(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[
         assert release, f"{chart}: no earlier release in git to upgrade from"
         version, ref = release
         charts = upgrade_safety.extract(ref, tmp_path_factory.mktemp(f"{chart}-{version}"))
+        build_dependencies(charts / chart)
         return version, charts / chart
 
     return unpacked

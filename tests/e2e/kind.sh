@@ -224,6 +224,9 @@ spec:
 YAML
 }
 
+# The charts' dependency (the meatyapis-common library chart) is packaged here, not committed.
+make chart-deps >/dev/null
+
 # --render DIR: write what would be applied (both charts with this script's values, the upgrade,
 # the load pod) and stop, without a cluster; tests/e2e checks these offline.
 if [ "${1:-}" = "--render" ]; then

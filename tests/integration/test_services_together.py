@@ -20,6 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
+import requests_oauthlib
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
+from oauthlib.oauth2 import InvalidGrantError, LegacyApplicationClient
 
 from bench import services
 from tests.support.identity_stub import IdentityStub
@@ -134,6 +138,68 @@ def test_register_login_then_write_with_the_token(stack: Stack) -> None:
     assert patched.json()["quantity"] == 7
     assert httpx.delete(url, headers=auth, timeout=10).status_code == 204
     assert httpx.get(url, timeout=10).status_code == 404
+
+
+OAUTH2_USER = "oauth2-client"
+CLIENT_ID = "catalog-cli"  # a public client: the identity service does not authenticate clients
+
+
+def oauth2_sessions() -> list[Any]:
+    """Password-grant sessions of two client libraries: requests-oauthlib and authlib."""
+    return [
+        requests_oauthlib.OAuth2Session(client=LegacyApplicationClient(client_id=CLIENT_ID)),
+        AuthlibSession(client_id=CLIENT_ID, token_endpoint_auth_method="none"),
+    ]
+
+
+@pytest.fixture
+def oauth2_user(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
+    # requests-oauthlib refuses plain HTTP unless told; here it only reaches 127.0.0.1
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    services.register_and_login(stack.identity.url, OAUTH2_USER)
+    return OAUTH2_USER
+
+
+def test_standard_oauth2_clients_get_a_token_that_writes_on_the_catalog(
+    stack: Stack, oauth2_user: str
+) -> None:
+    token_url = f"{stack.identity.url}/login"
+    for session in oauth2_sessions():
+        with session:
+            token = session.fetch_token(token_url, username=oauth2_user, password=services.PASSWORD)
+            assert token["token_type"] == "bearer"
+            assert token["expires_in"] == 3600
+            # The session sends its token as `Authorization: Bearer …`; the catalog checks it.
+            body = {"name": f"oauth2-{uuid.uuid4().hex[:10]}", **PRODUCT}
+            created = session.post(f"{stack.catalog.url}/products", json=body, timeout=10)
+            assert created.status_code == 201, created.text
+            assert created.json()["name"] == body["name"]
+    answer = httpx.post(
+        token_url,
+        data={"grant_type": "password", "username": oauth2_user, "password": services.PASSWORD},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")
+
+
+def test_standard_oauth2_clients_raise_invalid_grant_for_a_wrong_password(
+    stack: Stack, oauth2_user: str
+) -> None:
+    token_url = f"{stack.identity.url}/login"
+    oauthlib_session, authlib_session = oauth2_sessions()
+    with oauthlib_session, pytest.raises(InvalidGrantError) as refused:
+        oauthlib_session.fetch_token(token_url, username=oauth2_user, password="wrong password")
+    assert refused.value.description == "invalid username or password"
+    assert refused.value.status_code == 400
+    with authlib_session:
+        with pytest.raises(OAuthError) as caught:
+            authlib_session.fetch_token(token_url, username=oauth2_user, password="wrong password")
+        with pytest.raises(OAuthError) as unsupported:
+            authlib_session.fetch_token(token_url, grant_type="client_credentials")
+    assert caught.value.error == "invalid_grant"
+    assert caught.value.description == "invalid username or password"
+    assert unsupported.value.error == "unsupported_grant_type"
 
 
 def test_a_bad_or_missing_token_is_refused_with_401(stack: Stack) -> None:

@@ -92,7 +92,8 @@ def test_identity_conforms_to_its_openapi_document_live(stack: Stack) -> None:
 
     def excluded(case: Any) -> list[Any]:
         # JSON Schema counts 1.0 as an integer; /add deliberately refuses floats (422). Valid
-        # credentials may be wrong (401), taken (409) or rate-limited (429): all documented.
+        # credentials may be wrong (400 invalid_grant), taken (409) or rate-limited (429): all
+        # documented.
         if case.operation.path in ("/add", "/login", "/register"):
             return [positive_data_acceptance]
         return []

@@ -1,4 +1,6 @@
-"""The chart versioning rule (docs/releasing.md): any change under charts/X/ bumps X's version.
+"""The chart versioning rule (docs/releasing.md): any change under charts/X/, or under a chart X
+packages from the repository (a `file://` dependency such as charts/meatyapis-common), bumps X's
+version.
 
 The base to compare against, in order:
 1. CHART_VERSION_BASE (a git ref), when set;
@@ -71,15 +73,27 @@ def chart_version(chart: Path, ref: str | None = None) -> str | None:
     return str(yaml.safe_load(text)["version"])
 
 
+def local_dependencies(chart: Path) -> list[Path]:
+    """The charts of the repository that `chart` packages: its `file://` dependencies."""
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    return [
+        (chart / dependency["repository"].removeprefix("file://")).resolve()
+        for dependency in metadata.get("dependencies") or []
+        if dependency.get("repository", "").startswith("file://")
+    ]
+
+
 def changed_since(chart: Path, ref: str) -> list[str]:
-    """Files under the chart that differ between ref and the working tree (committed or not)."""
+    """Files under the chart or a chart it packages that differ between ref and the working
+    tree (committed or not)."""
     repo = chart.parents[1]
-    rel = chart.relative_to(repo).as_posix()
-    diff = git("diff", "--name-only", ref, "--", rel, repo=repo).stdout.split()
-    untracked = git(
-        "ls-files", "--others", "--exclude-standard", "--", rel, repo=repo
-    ).stdout.split()
-    return sorted(set(diff + untracked))
+    changed: set[str] = set()
+    for directory in (chart, *local_dependencies(chart)):
+        rel = directory.relative_to(repo).as_posix()
+        changed |= set(git("diff", "--name-only", ref, "--", rel, repo=repo).stdout.split())
+        untracked = git("ls-files", "--others", "--exclude-standard", "--", rel, repo=repo)
+        changed |= set(untracked.stdout.split())
+    return sorted(changed)
 
 
 def release_tags(chart: Path) -> dict[str, str]:
@@ -186,6 +200,31 @@ def test_on_main_a_released_version_must_not_change(demo_repo: Path) -> None:
     git("tag", "demo-0.3.0", "HEAD", repo=repo)
     (problem,) = version_problems(demo_repo, None)
     assert "below released 0.3.0" in problem
+
+
+def test_a_change_of_a_packaged_library_needs_a_higher_version_too(demo_repo: Path) -> None:
+    repo = demo_repo.parents[1]
+    library = repo / "charts" / "lib"
+    (library / "templates").mkdir(parents=True)
+    (library / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n"
+    )
+    (library / "templates" / "_names.tpl").write_text('{{- define "lib.name" -}}x{{- end -}}\n')
+    dependency = "dependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n"
+    (demo_repo / "Chart.yaml").write_text(
+        f"apiVersion: v2\nname: demo\nversion: 0.1.1\n{dependency}"
+    )
+    git("add", ".", repo=repo)
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false",
+        "commit", "-q", "-m", "library", repo=repo)  # fmt: skip
+    assert version_problems(demo_repo, "HEAD") == []
+    (library / "templates" / "_names.tpl").write_text('{{- define "lib.name" -}}y{{- end -}}\n')
+    (problem,) = version_problems(demo_repo, "HEAD")
+    assert "charts/lib/templates/_names.tpl" in problem
+    (demo_repo / "Chart.yaml").write_text(
+        f"apiVersion: v2\nname: demo\nversion: 0.1.2\n{dependency}"
+    )
+    assert version_problems(demo_repo, "HEAD") == []
 
 
 def test_versions_must_be_semver(demo_repo: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -67,4 +68,20 @@ def assert_problem(
         named = {error["field"] for error in problem["errors"]}
         assert set(fields) <= named, f"{fields} not all in {named}"
         assert all(error["message"] for error in problem["errors"])
+    return problem
+
+
+# error_description: printable ASCII without '"' and '\' (RFC 6749 §5.2).
+DESCRIPTION_CHARACTERS = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def assert_token_error(
+    response: Any, status: int, error: str, *fields: str, detail: str | None = None
+) -> dict[str, Any]:
+    """A token endpoint error (RFC 6749 §5.2) that is also a problem, and is not to be cached."""
+    problem = assert_problem(response, status, *fields, detail=detail)
+    assert problem["error"] == error
+    assert DESCRIPTION_CHARACTERS.fullmatch(problem["error_description"])
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
     return problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import sys
@@ -88,7 +89,9 @@ def test_api_end_to_end(server: Server) -> None:
             "/register", json={"username": "ada", "email": "ada@example.com", "password": PASSWORD}
         )
         assert registered.status_code == 201
-        token_response = client.post("/login", data={"username": "ada", "password": PASSWORD})
+        token_response = client.post(
+            "/login", data={"grant_type": "password", "username": "ada", "password": PASSWORD}
+        )
         assert token_response.status_code == 200
         headers = {"Authorization": f"Bearer {token_response.json()['access_token']}"}
         # Every worker verifies a token another worker signed.
@@ -156,7 +159,25 @@ def test_login_rate_limit_holds_across_workers(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=30, headers={"Connection": "close"}) as client:
         body = {"username": "mallory-target", "password": "guess"}
         statuses = [client.post("/login", json=body).status_code for _ in range(7)]
-    assert statuses == [401] * 5 + [429] * 2
+    assert statuses == [400] * 5 + [429] * 2
+
+
+def test_head_on_a_keep_alive_connection(server: Server) -> None:
+    """uvicorn sends HEAD's headers and no body: the next answer on the connection parses."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    try:
+        for _ in range(3):
+            connection.request("HEAD", "/hello")
+            head = connection.getresponse()
+            assert (head.status, head.read()) == (200, b"")
+            connection.request("GET", "/hello")
+            got = connection.getresponse()
+            body = got.read()
+            assert got.status == 200
+            assert head.getheader("content-length") == str(len(body))
+            assert head.getheader("content-type") == got.getheader("content-type")
+    finally:
+        connection.close()
 
 
 def access_client(process: ServerProcess, request_id: str) -> str:

@@ -10,7 +10,11 @@ from meatyapis_fastapi.db import Database
 from meatyapis_fastapi.docs import install_docs
 from meatyapis_fastapi.lifecycle import lifespan
 from meatyapis_fastapi.logging_config import configure_logging
-from meatyapis_fastapi.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from meatyapis_fastapi.middleware import (
+    BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
+    RequestContextMiddleware,
+)
 from meatyapis_fastapi.problems import install_problem_handlers
 from meatyapis_fastapi.routers import auth, health, info, root, users
 from meatyapis_fastapi.security import Passwords, Tokens
@@ -18,7 +22,9 @@ from meatyapis_fastapi.security import Passwords, Tokens
 DESCRIPTION = """The MeatyAPIs identity service: register, log in for a bearer token (JWT),
 verify tokens for the other services, and read protected information.
 
-Errors are RFC 9457 problem details (`application/problem+json`)."""
+Every GET operation answers HEAD too. Errors are RFC 9457 problem details
+(`application/problem+json`); those of the token endpoint `POST /login` also carry the OAuth2
+`error` and `error_description` members (RFC 6749 §5.2)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_docs(app)
     install_problem_handlers(app)
-    # Each middleware added wraps the ones before: body limit, then metrics, then request context.
+    # Each middleware added wraps the ones before: HEAD as GET, body limit, metrics, context.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     metrics.instrument(app, enabled=settings.metrics_enabled)
     app.add_middleware(RequestContextMiddleware)  # outermost: sees every request and error

@@ -38,12 +38,30 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
+class ProblemException(StarletteHTTPException):
+    """An HTTP error whose problem carries field errors or extension members (RFC 9457 §3.2)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        extensions: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, detail, headers=dict(headers) if headers else None)
+        self.errors = errors
+        self.extensions = extensions
+
+
 def problem_response(
     status: int,
     detail: str,
     *,
     instance: str | None = None,
     errors: Sequence[FieldError] | None = None,
+    extensions: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
     problem = Problem(
@@ -53,9 +71,8 @@ def problem_response(
         instance=instance,
         errors=list(errors) if errors is not None else None,
     )
-    return ProblemResponse(
-        problem.model_dump(exclude_none=True), status_code=status, headers=headers
-    )
+    body = {**problem.model_dump(exclude_none=True), **(extensions or {})}
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def field_errors(errors: Sequence[Any]) -> list[FieldError]:
@@ -75,7 +92,15 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
 async def http_exception_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    special = exc if isinstance(exc, ProblemException) else None
+    return problem_response(
+        exc.status_code,
+        detail,
+        instance=request.url.path,
+        errors=special.errors if special else None,
+        extensions=special.extensions if special else None,
+        headers=exc.headers,
+    )
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> ProblemResponse:

@@ -84,8 +84,15 @@ class UserOut(BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _no_nul(value: str) -> str:
+    """No username holds NUL (see Username), and PostgreSQL text cannot hold it at all."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class LoginRequest(StrictModel):
-    username: Annotated[str, Field(min_length=1, max_length=128)]
+    username: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 

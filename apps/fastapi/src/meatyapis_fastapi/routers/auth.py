@@ -1,14 +1,11 @@
-"""Registration, login (OAuth2 password form or JSON) and token verification."""
+"""Registration, login (the OAuth2 password grant, or JSON) and token verification."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,13 +17,17 @@ from meatyapis_fastapi.dependencies import (
     get_clock,
     get_passwords,
     get_tokens,
-    is_json,
-    media_type,
     require_json,
-    unauthorized,
 )
 from meatyapis_fastapi.login_throttle import LoginThrottle
 from meatyapis_fastapi.models import User
+from meatyapis_fastapi.oauth2 import (
+    NO_STORE,
+    TOKEN_REQUEST_BODY,
+    TOKEN_RESPONSES,
+    password_grant,
+    token_error,
+)
 from meatyapis_fastapi.problems import problem_responses
 from meatyapis_fastapi.schemas import (
     LoginRequest,
@@ -38,27 +39,6 @@ from meatyapis_fastapi.schemas import (
 from meatyapis_fastapi.security import Passwords, Tokens
 
 router = APIRouter(tags=["auth"])
-
-FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
-OAUTH2_FORM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["username", "password"],
-    "properties": {
-        "username": {"type": "string", "minLength": 1, "maxLength": 128},
-        "password": {"type": "string", "minLength": 1, "maxLength": 128},
-        "grant_type": {"type": "string", "pattern": "^password$"},
-        "scope": {"type": "string"},
-        "client_id": {"type": "string"},
-        "client_secret": {"type": "string"},
-    },
-}
-LOGIN_REQUEST_BODY = {
-    "required": True,
-    "content": {
-        FORM_MEDIA_TYPE: {"schema": OAUTH2_FORM_SCHEMA},
-        "application/json": {"schema": LoginRequest.model_json_schema()},
-    },
-}
 
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 
@@ -94,60 +74,28 @@ def _taken(session: SessionDep, username: str, email: str) -> str | None:
     return None
 
 
-async def login_credentials(request: Request) -> LoginRequest:
-    """The credentials from an OAuth2 password form or from a JSON body."""
-    content_type = media_type(request)
-    raw: Any
-    if content_type == FORM_MEDIA_TYPE:
-        form = await request.form()
-        grant_type = form.get("grant_type")
-        if grant_type not in (None, "password"):
-            raise RequestValidationError(
-                [{"loc": ("body", "grant_type"), "msg": "must be 'password'", "type": "value"}]
-            )
-        raw = {key: form.get(key) for key in ("username", "password") if key in form}
-    elif is_json(content_type):
-        body = await request.body()
-        try:
-            raw = json.loads(body)
-        except ValueError as err:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body",),
-                        "msg": "malformed JSON",
-                        "type": "json_invalid",
-                        "ctx": {"error": str(err)},
-                    }
-                ]
-            ) from err
-    else:
-        raise HTTPException(415, f"the body must be {FORM_MEDIA_TYPE} or application/json")
-    try:
-        return LoginRequest.model_validate(raw)
-    except ValidationError as err:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors()]
-        raise RequestValidationError(errors) from err
-
-
 @router.post(
     "/login",
     response_model=TokenResponse,
-    openapi_extra={"requestBody": LOGIN_REQUEST_BODY},
-    responses=problem_responses(400, 401, 413, 415, 422, 429),
+    openapi_extra={"requestBody": TOKEN_REQUEST_BODY},
+    responses=TOKEN_RESPONSES,
 )
 def login(
-    credentials: Annotated[LoginRequest, Depends(login_credentials)],
+    credentials: Annotated[LoginRequest, Depends(password_grant)],
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
     tokens: Annotated[Tokens, Depends(get_tokens)],
     clock: Annotated[Callable[[], float], Depends(get_clock)],
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token.
+    """Exchange a username and password for a bearer token: the OAuth2 password grant.
 
-    Failed attempts are limited per username and per client address (429 with Retry-After).
+    A token endpoint as RFC 6749 §4.3 describes it: the form `grant_type=password`, `username`
+    and `password` (or the JSON body `{username, password}`). Errors are problems that also carry
+    the OAuth2 `error` and `error_description` (§5.2); no answer may be cached. Failed attempts
+    are limited per username and per client address (429 with Retry-After).
     """
     ip = client_ip(request)
     throttle = LoginThrottle(
@@ -158,20 +106,24 @@ def login(
     )
     wait = throttle.retry_after(credentials.username, ip, clock())
     if wait is not None:
-        raise HTTPException(
-            429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
+        raise token_error(
+            "temporarily_unavailable",
+            f"too many failed logins; try again in {wait} s",
+            status=429,
+            headers={"Retry-After": str(wait)},
         )
     user = session.scalar(select(User).where(User.username == credentials.username))
     # The password is checked (against a dummy hash when there is no such user) either way.
     if not passwords.verify(user.password_hash if user else None, credentials.password):
         throttle.record_failure(credentials.username, ip, clock())
-        raise unauthorized("invalid username or password")
+        raise token_error("invalid_grant", "invalid username or password")
     assert user is not None
     throttle.clear(credentials.username)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(credentials.password)
         session.commit()
     issued = tokens.issue(user.id, user.username)
+    response.headers.update(NO_STORE)
     return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 
 

@@ -6,7 +6,7 @@ every PathPrefix a user route can have (`/metrics…` paths themselves fail the 
 */}}
 
 {{- define "meatyapis.component.httproute.validate" -}}
-{{- $c := .c -}}
+{{- $c := .component -}}
 {{- $v := index .root.Values $c -}}
 {{- $r := $v.httpRoute -}}
 {{- if or $v.ingress.enabled $v.route.enabled -}}
@@ -43,7 +43,7 @@ every PathPrefix a user route can have (`/metrics…` paths themselves fail the 
 {{- end -}}
 
 {{- define "meatyapis.component.httproute" -}}
-{{- $v := index .root.Values .c -}}
+{{- $v := index .root.Values .component -}}
 {{- if $v.httpRoute.enabled }}
 {{- include "meatyapis.component.httproute.validate" . }}
 {{- $r := $v.httpRoute }}
@@ -57,7 +57,7 @@ metadata:
     {{- with $r.labels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
-  {{- include "meatyapis.annotations" (list .root $r.annotations) }}
+  {{- include "meatyapis-common.annotations" (dict "root" .root "annotations" $r.annotations) }}
 spec:
   parentRefs:
     {{- toYaml $r.parentRefs | nindent 4 }}

@@ -1,10 +1,16 @@
 # syntax=docker/dockerfile:1
-# MeatyAPIs identity service (FastAPI). Build from the repository root, where uv.lock lives:
-#   docker build -f apps/fastapi/Dockerfile -t meatyapis-fastapi .
-# PYTHON_BASE picks the base image; any Debian-based image with python3 and venv works.
+# Both MeatyAPIs service images, one build argument apart. Build from the repository root, where
+# uv.lock lives:
+#   docker build --build-arg APP=flask -t meatyapis-flask .      # the catalog service
+#   docker build --build-arg APP=fastapi -t meatyapis-fastapi .  # the identity service
+# APP (required) is the app under apps/; what differs between the two images is in its app-<APP>
+# stage at the end. PYTHON_BASE picks the base image; any Debian-based image with python3 and
+# venv works.
+ARG APP
 ARG PYTHON_BASE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_BASE} AS build
+ARG APP
 ARG UV_VERSION=0.13.9
 # Set to 1 where TLS is intercepted and the trust root is in the system store (uv bundles its own).
 ARG UV_SYSTEM_CERTS
@@ -22,20 +28,20 @@ COPY pyproject.toml uv.lock ./
 COPY apps/flask/pyproject.toml apps/flask/README.md apps/flask/
 COPY apps/fastapi/pyproject.toml apps/fastapi/README.md apps/fastapi/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    /opt/uv/bin/uv sync --frozen --no-dev --package meatyapis-fastapi --no-install-workspace
-COPY apps/fastapi/src apps/fastapi/src
+    /opt/uv/bin/uv sync --frozen --no-dev --package "meatyapis-${APP}" --no-install-workspace
+COPY apps/${APP}/src apps/${APP}/src
 RUN --mount=type=cache,target=/root/.cache/uv \
-    /opt/uv/bin/uv sync --frozen --no-dev --package meatyapis-fastapi --no-editable
+    /opt/uv/bin/uv sync --frozen --no-dev --package "meatyapis-${APP}" --no-editable
 
 FROM ${PYTHON_BASE} AS runtime
+ARG APP
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
     BIND_HOST=0.0.0.0 \
     PORT=8080 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc \
-    DATABASE_URL=sqlite:////data/identity.db
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc
 COPY --from=build /opt/venv /opt/venv
 # OpenShift runs an arbitrary UID in group 0: what the server writes belongs to group 0,
 # group-writable. The multiprocess-metrics dir is made at start under the writable /tmp.
@@ -44,12 +50,23 @@ VOLUME ["/data"]
 # Labels last: a new revision does not invalidate the layers above.
 ARG VERSION=0.1.0
 ARG REVISION=unknown
-LABEL org.opencontainers.image.title="meatyapis-fastapi" \
-      org.opencontainers.image.description="MeatyAPIs identity service: FastAPI served by gunicorn with uvicorn workers, instrumented for Prometheus" \
+LABEL org.opencontainers.image.title="meatyapis-${APP}" \
       org.opencontainers.image.source="https://github.com/meatyapis/meatyapis" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 USER 10001:0
 EXPOSE 8080
+
+# What is each app's own: its SQLite file, its description, its command (exec form: no ${APP}).
+FROM runtime AS app-flask
+ENV DATABASE_URL=sqlite:////data/catalog.db
+LABEL org.opencontainers.image.description="MeatyAPIs catalog service: Flask served by gunicorn, instrumented for Prometheus"
+CMD ["meatyapis-flask", "serve"]
+
+FROM runtime AS app-fastapi
+ENV DATABASE_URL=sqlite:////data/identity.db
+LABEL org.opencontainers.image.description="MeatyAPIs identity service: FastAPI served by gunicorn with uvicorn workers, instrumented for Prometheus"
 CMD ["meatyapis-fastapi", "serve"]
+
+FROM app-${APP}

@@ -8,14 +8,15 @@ creationPolicy Orphan: re-creating the hook on the next upgrade or sync never de
 
 {{/* The Secret a component's external database URL comes from. */}}
 {{- define "meatyapis.component.databaseSecretName" -}}
-{{- $external := (index .root.Values .c).database.external -}}
+{{- $external := (index .root.Values .component).database.external -}}
 {{- default (printf "%s-db" (include "meatyapis.component.fullname" .)) $external.existingSecret -}}
 {{- end -}}
 
-{{/* A bad externalSecret block fails the render naming the value. Argument: (list "<values path>" $block) */}}
+{{/* A bad externalSecret block fails the render naming the value. Keys: path (of the values),
+     es (the block). */}}
 {{- define "meatyapis.externalSecret.validate" -}}
-{{- $path := index . 0 -}}
-{{- $es := index . 1 -}}
+{{- $path := .path -}}
+{{- $es := .es -}}
 {{- if not (has $es.secretStoreRef.kind (list "SecretStore" "ClusterSecretStore")) -}}
 {{- fail (printf "%s.secretStoreRef.kind must be \"SecretStore\" or \"ClusterSecretStore\", not %q" $path $es.secretStoreRef.kind) -}}
 {{- end -}}
@@ -27,18 +28,19 @@ creationPolicy Orphan: re-creating the hook on the next upgrade or sync never de
 {{- end -}}
 {{- end -}}
 
-{{/* One ExternalSecret. Argument: dict "ctx" (component context with "job") "path" "name" "key" "es" */}}
+{{/* One ExternalSecret. Keys: ctx (a component context with "job"), path (of its values), name
+     (of the Secret), key (of the value in it), es (the externalSecret values). */}}
 {{- define "meatyapis.externalSecret" -}}
 {{- $root := .ctx.root -}}
-{{- include "meatyapis.externalSecret.validate" (list .path .es) -}}
+{{- include "meatyapis.externalSecret.validate" (dict "root" $root "path" .path "es" .es) -}}
 apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata:
   name: {{ .name }}
   namespace: {{ $root.Release.Namespace }}
   labels:
-    {{- include "meatyapis.component.jobLabels" .ctx | nindent 4 }}
-  {{- include "meatyapis.annotations" (list $root (dict "helm.sh/hook" "pre-install,pre-upgrade" "helm.sh/hook-weight" "-20" "helm.sh/hook-delete-policy" "before-hook-creation")) }}
+    {{- include "meatyapis.component.labels" .ctx | nindent 4 }}
+  {{- include "meatyapis-common.annotations" (dict "root" $root "annotations" (dict "helm.sh/hook" "pre-install,pre-upgrade" "helm.sh/hook-weight" "-20" "helm.sh/hook-delete-policy" "before-hook-creation")) }}
 spec:
   refreshInterval: {{ .es.refreshInterval }}
   secretStoreRef:

@@ -1,0 +1,35 @@
+{{- define "meatyapis.component.ingress" -}}
+{{- $v := index .root.Values .component -}}
+{{- if $v.ingress.enabled }}
+{{- $i := $v.ingress }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ include "meatyapis.component.fullname" . }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "meatyapis.component.labels" . | nindent 4 }}
+  {{- include "meatyapis-common.annotations" (dict "root" .root "annotations" $i.annotations) }}
+spec:
+  {{- with $i.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- if $i.tls }}
+  tls:
+    - hosts:
+        - {{ $i.hostname | quote }}
+      secretName: {{ default (printf "%s-tls" $i.hostname) $i.tlsSecretName }}
+  {{- end }}
+  rules:
+    - host: {{ $i.hostname | quote }}
+      http:
+        paths:
+          - path: {{ $i.path }}
+            pathType: {{ $i.pathType }}
+            backend:
+              service:
+                name: {{ include "meatyapis.component.fullname" . }}
+                port:
+                  name: http
+{{- end }}
+{{- end -}}

@@ -1,0 +1,89 @@
+{{/* Pod building blocks of the Deployment and the migration Job. */}}
+
+{{/* Environment from Secrets: the external DATABASE_URL, then the component's own. */}}
+{{- define "meatyapis.component.secretEnv" -}}
+{{- $v := index .root.Values .component -}}
+{{- if eq $v.database.type "external" }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "meatyapis.component.databaseSecretName" . }}
+      key: {{ $v.database.external.existingSecretKey }}
+{{- end }}
+{{- with include (printf "meatyapis.%s.secretEnv" .component) . }}
+{{ . }}
+{{- end }}
+{{- end -}}
+
+{{- define "meatyapis.component.resources" -}}
+{{- toYaml (index .root.Values .component).resources -}}
+{{- end -}}
+
+{{/* Writable scratch space on a read-only root filesystem. */}}
+{{- define "meatyapis.component.scratchVolumes" -}}
+{{- $v := index .root.Values .component -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $v.tmpSizeLimit }}
+- name: worker-tmp
+  emptyDir:
+    medium: Memory
+    sizeLimit: {{ $v.tmpSizeLimit }}
+- name: prometheus-multiproc
+  emptyDir:
+    sizeLimit: {{ $v.tmpSizeLimit }}
+{{- end -}}
+
+{{- define "meatyapis.component.scratchMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: worker-tmp
+  mountPath: /dev/shm
+- name: prometheus-multiproc
+  mountPath: /tmp/prometheus-multiproc
+{{- end -}}
+
+{{- define "meatyapis.component.volumeMounts" -}}
+{{- $v := index .root.Values .component -}}
+{{ include "meatyapis.component.scratchMounts" . }}
+{{- if eq $v.database.type "sqlite" }}
+- name: data
+  mountPath: /data
+{{- end }}
+{{- with $v.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "meatyapis.component.env" -}}
+{{- $v := index .root.Values .component -}}
+envFrom:
+  - configMapRef:
+      name: {{ include "meatyapis.component.fullname" . }}
+  {{- with $v.extraEnvFrom }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- $secretEnv := include "meatyapis.component.secretEnv" . }}
+{{- if or $secretEnv $v.extraEnv }}
+env:
+  {{- with $secretEnv }}
+  {{- . | trim | nindent 2 }}
+  {{- end }}
+  {{- with $v.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "meatyapis.component.probe" -}}
+{{- $p := index (index .root.Values .component) .probe -}}
+{{- if $p.enabled -}}
+{{ .probe }}:
+  httpGet:
+    path: {{ .path }}
+    port: http
+  periodSeconds: {{ $p.periodSeconds }}
+  timeoutSeconds: {{ $p.timeoutSeconds }}
+  failureThreshold: {{ $p.failureThreshold }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,20 @@
+{{- define "meatyapis.component.service" -}}
+{{- $v := index .root.Values .component -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "meatyapis.component.fullname" . }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "meatyapis.component.labels" . | nindent 4 }}
+  {{- include "meatyapis-common.annotations" (dict "root" .root "annotations" $v.service.annotations) }}
+spec:
+  type: {{ $v.service.type }}
+  selector:
+    {{- include "meatyapis.component.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ $v.service.port }}
+      targetPort: http
+      protocol: TCP
+{{- end -}}
