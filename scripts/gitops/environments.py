@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -97,16 +98,37 @@ def extract_tree(repo: Path, ref: str, paths: list[str], into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
+def _packaged_is_current(chart_dir: Path, dependencies: list[dict[str, Any]]) -> bool:
+    """Every file:// dependency is packaged in charts/ and newer than each of its files."""
+    for dependency in dependencies:
+        repository = str(dependency.get("repository", ""))
+        if not repository.startswith("file://"):
+            return False
+        source = (chart_dir / repository.removeprefix("file://")).resolve()
+        package = chart_dir / "charts" / f"{dependency['name']}-{dependency['version']}.tgz"
+        files = [f for f in source.rglob("*") if f.is_file()]
+        if not package.exists() or any(f.stat().st_mtime > package.stat().st_mtime for f in files):
+            return False
+    return True
+
+
 def build_dependencies(chart_dir: Path) -> None:
     """`helm dependency build` of a chart with `file://` dependencies (the library chart): it
-    packages them into the chart's charts/ folder, which git ignores."""
+    packages them into the chart's charts/ folder, which git ignores. Skipped while the packages
+    are current; one process at a time (parallel test workers share the folder)."""
     metadata = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
-    if not metadata.get("dependencies"):
+    dependencies = metadata.get("dependencies") or []
+    if not dependencies:
         return
-    result = subprocess.run(
-        [helm_binary("helm3"), "dependency", "build", str(chart_dir), "--skip-refresh"],
-        capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS, check=False,
-    )  # fmt: skip
+    (chart_dir / "charts").mkdir(exist_ok=True)
+    with open(chart_dir / "charts" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _packaged_is_current(chart_dir, dependencies):
+            return
+        result = subprocess.run(
+            [helm_binary("helm3"), "dependency", "build", str(chart_dir), "--skip-refresh"],
+            capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS, check=False,
+        )  # fmt: skip
     if result.returncode != 0:
         raise EnvironmentProblem(f"helm dependency build {chart_dir}: {result.stderr.strip()}")
 
