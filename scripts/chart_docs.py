@@ -45,6 +45,7 @@ ENUMS = {
         "OpenMetricsText1.0.0",
         "PrometheusProto",
     ],
+    ("secretStoreRef", "kind"): ["SecretStore", "ClusterSecretStore"],
 }
 
 
