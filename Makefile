@@ -36,7 +36,7 @@ run: install ## Install what is missing, run the services and Prometheus on 127.
 ## ---- checks --------------------------------------------------------------------------------
 
 .PHONY: test
-test: lint test-apps test-integration test-browser test-run charts test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
+test: lint test-apps test-integration test-browser test-run charts test-gitops test-monitoring test-monitoring-live test-workflows test-images test-reliability ## Everything: lint, unit and integration tests, charts, images (the CI command)
 
 .PHONY: lint
 lint: install lint-workflows ## ruff, format check, mypy on the chassis and the apps; workflows and shell scripts
@@ -128,11 +128,14 @@ ct-lint: ## chart-testing lint with the version-increment check against main (CI
 ## ---- charts ----------------------------------------------------------------------------------
 CHARTS := charts/meatyapis charts/monitoring
 
-.PHONY: charts
-charts: install ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs
-	@test -x .tools/bin/helm4 && test -x .tools/bin/checkov \
-		&& test -d .tools/node_modules/@kubernetes-models/prometheus-operator \
+.PHONY: chart-tools
+chart-tools:
+	@test -x .tools/bin/helm4 && test -x .tools/bin/checkov && test -x .tools/bin/kubectl \
+		&& test -d .tools/node_modules/@kubernetes-models/external-secrets \
 		|| bash scripts/install-tools.sh
+
+.PHONY: charts
+charts: install chart-tools ## Chart tests: render, Helm 3/4 lint, strict schemas, checkov, generated docs, upgrade safety
 	$(PYTEST) tests/charts -m charts -q
 
 .PHONY: chart-deps
@@ -153,6 +156,28 @@ charts-render-compare: install ## Compare the renders in RENDER_DIR with those i
 	@test -n "$(BASE)" || { echo "BASE=<folder of make charts-render> is required" >&2; exit 2; }
 	$(UV_RUN) python -m tests.charts.renders --compare $(BASE) $(RENDER_DIR)
 
+## ---- GitOps: environments, promotion ----------------------------------------------------
+# deploy/environments/<env>/ as Argo CD (deploy/argocd) and Flux (deploy/flux) deploy them.
+ENV ?= production
+FROM ?= staging
+REF ?= origin/main
+
+.PHONY: environments
+environments: install chart-tools ## Render every environment (Helm 3 and 4) into build/environments/
+	$(UV_RUN) python -m scripts.gitops.environments render
+
+.PHONY: gitops-diff
+gitops-diff: install chart-tools ## The manifests merging this would change in each environment (REF=origin/main)
+	$(UV_RUN) python -m scripts.gitops.environments diff --base $(REF)
+
+.PHONY: promote
+promote: install ## Copy FROM's pins (chart versions, image digests) to ENV: make promote ENV=production
+	$(UV_RUN) python -m scripts.gitops.promote $(ENV) --from $(FROM)
+
+.PHONY: test-gitops
+test-gitops: install chart-tools ## Environments (render, schemas, checkov), Argo CD and Flux objects, promotion
+	$(PYTEST) tests/gitops -q
+
 ## ---- monitoring: rules, dashboards, live Prometheus ----------------------------------------
 
 .PHONY: rules
@@ -163,12 +188,16 @@ rules: install ## Regenerate prometheus/rules/ (prometheus/generate.py) and copy
 dashboards: install ## Regenerate grafana/dashboards/*.json (grafana/generate.py) and copy them into both charts
 	$(UV_RUN) python -m grafana.generate
 
+.PHONY: compose-prometheus
+compose-prometheus: install ## Regenerate compose/prometheus.yml from the monitoring chart (prometheus/local.py)
+	$(UV_RUN) python -m prometheus.local --compose
+
 .PHONY: test-monitoring
 test-monitoring: install ## promtool check and unit tests of the rules; dashboards regenerated and checked
 	$(PYTEST) tests/monitoring -q -m "not integration"
 
 .PHONY: test-monitoring-live
-test-monitoring-live: install ## Both services + a real Prometheus configured by charts/monitoring: dashboards, rules, alerts
+test-monitoring-live: install ## Both services + Prometheus 2 and 3 configured by charts/monitoring: healthy, then errors
 	$(PYTEST) tests/monitoring -q -m integration
 
 ## ---- benchmarks and reliability ------------------------------------------------------------

@@ -7,6 +7,9 @@ outside a chart): charts/monitoring/files/dashboards/ and charts/meatyapis/files
 The queries follow docs/observability.md: rate, errors and latency all come from
 `http_request_duration_seconds_count` / `_bucket`; `namespace`, `service` and `pod` are target
 labels. Every panel uses the `${datasource}` variable, so the JSON imports into any Grafana.
+The ratios are built as the recording rules build them (prometheus/generate.py): 0 for a group
+with requests and no bad event, no data only without requests, whole-number buckets matched in
+both spellings.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dm
 
+from prometheus import generate as rules
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "grafana" / "dashboards"
 CHART_COPIES = (
@@ -37,7 +42,7 @@ BUCKET = "http_request_duration_seconds_bucket"
 RATE = "[$__rate_interval]"
 AVAILABILITY_BUDGET = 0.001  # 99.9 % availability SLO (docs/observability.md)
 LATENCY_BUDGET = 0.01  # 99 % of requests within LATENCY_THRESHOLD
-LATENCY_THRESHOLD = 0.25
+LATENCY_THRESHOLD = float(rules.LATENCY_THRESHOLD)
 TAGS = ["meatyapis"]
 
 # Label matchers, by how far the dashboard narrows down.
@@ -212,8 +217,9 @@ def rate(selector: str, by: str, extra: str = "") -> str:
 
 
 def ratio(selector: str, by: str, status: str) -> str:
+    total = rate(selector, by)
     bad = rate(selector, by, f'status=~"{status}"')
-    return f"{bad}\n/\n{rate(selector, by)}"
+    return rules.ratio(f"(\n{rules.or_zero(bad, total)}\n)", total)
 
 
 def quantile(q: str, selector: str, by: str, metric: str = BUCKET) -> str:
@@ -358,8 +364,11 @@ def overview() -> db.Dashboard:
                 "percentunit",
                 [
                     query(
-                        f'sum by (service) (rate({BUCKET}{{{ROUTE}, le="0.25"}}{RATE}))\n/\n'
-                        + rate(ROUTE, "service"),
+                        rules.ratio(
+                            f"sum by (service) (rate({BUCKET}"
+                            f"{{{ROUTE}, {rules.le_matcher(rules.LATENCY_THRESHOLD)}}}{RATE}))",
+                            rate(ROUTE, "service"),
+                        ),
                         "{{service}}",
                     )
                 ],
@@ -632,10 +641,11 @@ def slo() -> db.Dashboard:
     )
     d = d.with_row(db.Row("Error budget"))
     for name, bad, budget in slos:
-        spent = (
-            f"(sum_over_time(namespace_service:{bad}:rate5m{{{SVC}}}[$window])\n"
-            f"/\nsum_over_time(namespace_service:http_requests:rate5m{{{SVC}}}[$window]))"
+        over_window = rules.ratio(
+            f"sum_over_time(namespace_service:{bad}:rate5m{{{SVC}}}[$window])",
+            f"sum_over_time(namespace_service:http_requests:rate5m{{{SVC}}}[$window])",
         )
+        spent = f"(\n{over_window}\n)"
         d = d.with_panel(
             single(
                 f"{name}: error budget remaining",

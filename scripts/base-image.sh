@@ -9,8 +9,8 @@
 set -euo pipefail
 
 image=${1:-localhost/meatyapis-base:bookworm}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
+mirror=$(bash "$root_dir/scripts/debian-mirror.sh")
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$root_dir/scripts/podman/containers.conf}
 
 if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then

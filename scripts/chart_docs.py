@@ -37,6 +37,15 @@ ENUMS = {
     ("ingress", "pathType"): ["Prefix", "Exact", "ImplementationSpecific"],
     ("route", "tlsTermination"): ["", "edge", "reencrypt", "passthrough"],
     ("route", "insecureEdgeTerminationPolicy"): ["Redirect", "Allow", "None"],
+    ("prometheus", "fallbackScrapeProtocol"): [
+        "",
+        "PrometheusText0.0.4",
+        "PrometheusText1.0.0",
+        "OpenMetricsText0.0.1",
+        "OpenMetricsText1.0.0",
+        "PrometheusProto",
+    ],
+    ("secretStoreRef", "kind"): ["SecretStore", "ClusterSecretStore"],
 }
 
 

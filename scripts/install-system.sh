@@ -14,6 +14,7 @@ test_packages=(
   postgresql            # initdb / pg_ctl: the tests start a real PostgreSQL
   prometheus            # prometheus + promtool: live scrape tests and rule unit tests
   prometheus-alertmanager
+  debian-archive-keyring   # verifies Debian's Prometheus 3 packages (scripts/install-tools.sh)
   wrk                   # load generator for benchmarks and the reliability suite
   shellcheck
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap   # container images

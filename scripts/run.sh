@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the services with their production servers on 127.0.0.1, plus Prometheus.
 # Ctrl-C (or SIGTERM) stops everything cleanly. Ports and data folder are overridable:
-#   FLASK_PORT (8001), FASTAPI_PORT (8002), PROMETHEUS_PORT (9090), RUN_DIR (.run)
+#   FLASK_PORT (8001), FASTAPI_PORT (8002), PROMETHEUS_PORT (9090), RUN_DIR (.run),
+#   PROMETHEUS (the Prometheus binary, default: Debian's `prometheus`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,14 +54,15 @@ start_service flask "$FLASK_PORT" meatyapis-flask catalog.db "${FLASK_DATABASE_U
 extra_env=(TOKEN_SECRET="${TOKEN_SECRET:-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')}")
 start_service fastapi "$FASTAPI_PORT" meatyapis-fastapi identity.db "${FASTAPI_DATABASE_URL:-}"
 
-# Prometheus with the monitoring chart's configuration and rules (the live test's setup): the
-# chart's pod discovery swapped for the two services as static targets (prometheus/local.py).
-python -m prometheus.local --out "$RUN_DIR/prometheus" --port "$PROMETHEUS_PORT" \
-  --pod "meatyapis-flask=127.0.0.1:$FLASK_PORT" --pod "meatyapis-fastapi=127.0.0.1:$FASTAPI_PORT" \
-  >/dev/null
-prometheus --config.file="$RUN_DIR/prometheus/config/prometheus.yml" \
-  --storage.tsdb.path="$RUN_DIR/prometheus/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
-  >>"$RUN_DIR/prometheus.log" 2>&1 &
+# Prometheus with the monitoring chart's configuration, rules and flags (the live test's setup):
+# the chart's pod discovery swapped for the two services as static targets (prometheus/local.py),
+# the configuration made for the version of $PROMETHEUS (Debian's 2.x unless given, e.g.
+# PROMETHEUS=.tools/bin/prometheus3 after `make tools`).
+mapfile -t prometheus_cmd < <(python -m prometheus.local --out "$RUN_DIR/prometheus" \
+  --port "$PROMETHEUS_PORT" --binary "${PROMETHEUS:-prometheus}" \
+  --pod "meatyapis-flask=127.0.0.1:$FLASK_PORT" --pod "meatyapis-fastapi=127.0.0.1:$FASTAPI_PORT")
+[ ${#prometheus_cmd[@]} -gt 1 ] || { echo "prometheus/local.py printed no command" >&2; exit 1; }
+"${prometheus_cmd[@]}" >>"$RUN_DIR/prometheus.log" 2>&1 &
 pids+=($!)
 
 wait_ready flask "http://127.0.0.1:$FLASK_PORT/readyz"

@@ -1,8 +1,10 @@
-"""Chart quality checks shared by the chart test suites: Helm 3/4 strict lint, strict Kubernetes
-schema validation, deterministic renders, no render-time randomness or lookups, checkov."""
+"""Chart quality checks shared by the chart and GitOps test suites: Helm 3/4 strict lint, strict
+Kubernetes schema validation, custom resources against their CRD schemas, deterministic renders,
+no render-time randomness or lookups, checkov."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -39,6 +41,18 @@ def validate_strictly(objects: Iterable[dict[str, Any]], version: str, skip: set
             kubernetes_validate.validate(obj, version, strict=True)
             checked += 1
     return checked
+
+
+def custom_resource_errors(objects: Iterable[dict[str, Any]]) -> list[str]:
+    """Errors of custom resources against the CRD schemas of the @kubernetes-models packages
+    (tests/charts/validate_custom_resources.mjs); an API group without a schema is an error."""
+    result = subprocess.run(
+        ["node", str(Path(__file__).with_name("validate_custom_resources.mjs")),
+         str(ROOT / ".tools" / "node_modules")],
+        input=json.dumps(list(objects)), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    errors: list[str] = json.loads(result.stdout)
+    return errors
 
 
 def template_argv(chart_dir: Path, release: str, namespace: str, values_file: Path) -> list[str]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from scripts.gitops import environments
+
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS_DIR = ROOT / "charts"
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -60,15 +62,10 @@ def chart_path(chart: str) -> Path:
 def build_dependencies(chart: Path) -> None:
     """`helm dependency build`: package the chart's `file://` dependencies (the library chart)
     into its charts/ folder, which git ignores. Once per process, so that library edits show."""
-    metadata = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
-    if not metadata.get("dependencies"):
-        return
-    result = subprocess.run(
-        [helm_binary("helm3"), "dependency", "build", str(chart), "--skip-refresh"],
-        capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise RenderError(f"helm dependency build {chart} failed:\n{result.stderr}")
+    try:
+        environments.build_dependencies(chart)
+    except environments.EnvironmentProblem as problem:
+        raise RenderError(str(problem)) from problem
 
 
 def _template_argv(

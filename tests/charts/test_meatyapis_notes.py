@@ -18,6 +18,11 @@ EXPECTED = {
                       "DATABASE_URL from Secret meatyapis-flask-db", "Secret meatyapis-token."],
     "03-openshift": ["oc get route meatyapis-flask -n meatyapis",
                      "oc get route meatyapis-fastapi -n meatyapis"],
+    "04-gateway-api": ["catalog.example.com (HTTPRoute meatyapis-flask)",
+                       "identity.example.com (HTTPRoute meatyapis-fastapi)",
+                       "DATABASE_URL from Secret meatyapis-flask-db (External Secrets)",
+                       "DATABASE_URL from Secret identity-database (External Secrets)",
+                       "Secret meatyapis-fastapi-token (External Secrets)."],
 }  # fmt: skip
 
 

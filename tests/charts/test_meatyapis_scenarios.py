@@ -4,7 +4,6 @@ oldest and newest supported versions, checkov, deterministic renders."""
 from __future__ import annotations
 
 import copy
-import json
 import subprocess
 from pathlib import Path
 
@@ -12,17 +11,23 @@ import pytest
 
 from tests.charts import quality
 from tests.charts.meatyapis import CHART, CHART_DIR, NAMESPACE, SCENARIOS, scenario_id
-from tests.charts.render import ROOT, render, render_chart
+from tests.charts.render import render, render_chart
 
-# Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's are
-# checked against its CRD schemas below; the Route's shape is asserted in test_meatyapis_features.
-CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route"}
+# Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's,
+# Gateway API's and External Secrets' are checked against their CRD schemas below; the Route's
+# shape is asserted in test_meatyapis_features.
+CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route", "HTTPRoute", "ExternalSecret"}
 OPERATOR_GROUP = "monitoring.coreos.com/"
 scenarios = pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
 
 
-def test_there_are_the_three_scenarios() -> None:
-    assert [scenario_id(s) for s in SCENARIOS] == ["01-defaults", "02-production", "03-openshift"]
+def test_there_are_the_four_scenarios() -> None:
+    assert [scenario_id(s) for s in SCENARIOS] == [
+        "01-defaults",
+        "02-production",
+        "03-openshift",
+        "04-gateway-api",
+    ]
 
 
 @scenarios
@@ -48,16 +53,6 @@ def test_renders_identical_with_helm3_and_helm4_and_twice(scenario: Path) -> Non
     assert helm4.objects == first.objects
 
 
-def operator_schema_errors(objs: list[dict]) -> list[str]:
-    result = subprocess.run(
-        ["node", str(Path(__file__).with_name("validate_custom_resources.mjs")),
-         str(ROOT / ".tools" / "node_modules")],
-        input=json.dumps(objs), capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    errors: list[str] = json.loads(result.stdout)
-    return errors
-
-
 def test_prometheus_operator_resources_match_their_crd_schemas() -> None:
     production = CHART_DIR / "ci" / "02-production-values.yaml"
     objs = render_chart(CHART, values_files=[production], namespace=NAMESPACE)
@@ -67,15 +62,22 @@ def test_prometheus_operator_resources_match_their_crd_schemas() -> None:
         "ServiceMonitor",
         "ServiceMonitor",
     ]
-    assert operator_schema_errors(custom) == []
+    assert quality.custom_resource_errors(custom) == []
     broken = copy.deepcopy(custom)
     monitor = next(o for o in broken if o["kind"] == "ServiceMonitor")
     monitor["spec"]["endpoints"][0]["interval"] = "30 seconds"
     rule = next(o for o in broken if o["kind"] == "PrometheusRule")
     del rule["spec"]["groups"][0]["rules"][0]["expr"]
-    errors = operator_schema_errors(broken)
+    errors = quality.custom_resource_errors(broken)
     assert any("interval" in e for e in errors), errors
     assert any("expr" in e for e in errors), errors
+
+
+@scenarios
+def test_custom_resources_match_their_crd_schemas(scenario: Path) -> None:
+    objs = render_chart(CHART, values_files=[scenario], namespace=NAMESPACE)
+    custom = [o for o in objs if o["kind"] in CUSTOM_KINDS - {"Route"}]
+    assert quality.custom_resource_errors(custom) == []
 
 
 def test_no_render_time_randomness_or_cluster_lookups() -> None:

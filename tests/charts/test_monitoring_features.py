@@ -172,6 +172,16 @@ def test_scrape_config_discovers_annotated_pods(defaults: list[dict[str, Any]]) 
     assert len(port) == 2  # IPv6 and IPv4 pod addresses
     for rule in port:
         assert rule["source_labels"][0] == "__meta_kubernetes_pod_annotation_prometheus_io_port"
+    # Prometheus 3 fails a scrape without a valid Content-Type unless told how to read it; only
+    # discovered pods (any exporter) get the fallback, Prometheus' own components send theirs
+    assert pods["fallback_scrape_protocol"] == "PrometheusText0.0.4"
+    assert "fallback_scrape_protocol" not in jobs["prometheus"]
+
+
+def test_fallback_scrape_protocol_can_be_left_out_for_prometheus_2() -> None:
+    values = {"prometheus": {"image": {"tag": "v2.53.4"}, "fallbackScrapeProtocol": ""}}
+    jobs = prometheus_config(objects(values))["scrape_configs"]
+    assert all("fallback_scrape_protocol" not in job for job in jobs)
 
 
 def test_watched_namespaces_extra_jobs_and_alertmanager(production: list[dict[str, Any]]) -> None:

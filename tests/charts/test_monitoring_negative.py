@@ -28,6 +28,10 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("wrong-type", {"prometheus": {"port": "ninety"}}, ["port"]),
     ("namespaces-not-a-list", {"watchNamespaces": "meatyapis"}, ["watchNamespaces"]),
     ("bad-pull-policy", {"grafana": {"image": {"pullPolicy": "Sometimes"}}}, ["pullPolicy"]),
+    ("fallback-protocol-on-prometheus-2", {"prometheus": {"image": {"tag": "v2.53.4"}}},
+     ["prometheus.fallbackScrapeProtocol", "v2.53.4"]),
+    ("unknown-fallback-protocol", {"prometheus": {"fallbackScrapeProtocol": "PrometheusText2"}},
+     ["fallbackScrapeProtocol"]),
 ]  # fmt: skip
 
 

@@ -47,19 +47,28 @@ def test_objects_valid_against_kubernetes_schemas(scenario: Path, version: str) 
     assert quality.validate_strictly(objs, version, CUSTOM_KINDS) >= 20
 
 
+# Debian's promtool 2.x on PATH, and Prometheus 3's (the chart's default image) from
+# scripts/install-tools.sh.
+PROMTOOLS = {"promtool2": "promtool", "promtool3": str(ROOT / ".tools" / "bin" / "promtool3")}
+
+
 @scenarios
-def test_promtool_accepts_the_rendered_configuration(scenario: Path, tmp_path: Path) -> None:
-    """The rendered prometheus.yml and rule files, laid out as the pod mounts them. Debian's
-    promtool has no Kubernetes discovery: only that block is swapped for an equivalent pod."""
-    objs = objects(values_files=[scenario])
+@pytest.mark.parametrize("promtool", sorted(PROMTOOLS.values()), ids=sorted(PROMTOOLS))
+def test_promtool_accepts_the_rendered_configuration(
+    scenario: Path, promtool: str, tmp_path: Path
+) -> None:
+    """The rendered prometheus.yml and rule files, laid out as the pod mounts them, for each
+    Prometheus major version (prometheus/local.py's values for it). Debian's promtool has no
+    Kubernetes discovery: only that block is swapped for an equivalent pod."""
+    found = shutil.which(promtool)
+    assert found, f"{promtool} missing: scripts/install-system.sh and scripts/install-tools.sh"
+    objs = objects(local.version_values(local.major_version(found)), values_files=[scenario])
     config = local.with_static_pods(
         prometheus_config(objs), [local.Pod.annotated("meatyapis-flask", "10.0.0.7:8080")]
     )
     config_file = local.write(tmp_path, config, rule_files(objs))
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool missing: scripts/install-system.sh installs Debian's prometheus"
     result = subprocess.run(
-        [promtool, "check", "config", str(config_file)],
+        [found, "check", "config", str(config_file)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

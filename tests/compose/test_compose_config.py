@@ -1,9 +1,11 @@
 """compose.yaml is valid and runs Prometheus and Grafana from what the charts use.
 
 Its Prometheus and Grafana configuration lives in compose/ (Compose cannot render a chart), so
-these tests compare it with `helm template charts/monitoring`: the same global settings, target
-labels, rules, datasource, dashboard provider and image versions. The rules and dashboards
-themselves are mounted from their sources (prometheus/rules/, grafana/dashboards/), never copied.
+these tests compare it with `helm template charts/monitoring`: compose/prometheus.yml and the
+Prometheus flags are what prometheus/local.py derives from the chart (the same derivation as
+`make run` and the live test), and the rules, datasource, dashboard provider and image versions
+are the chart's. The rules and dashboards themselves are mounted from their sources
+(prometheus/rules/, grafana/dashboards/), never copied.
 """
 
 from __future__ import annotations
@@ -11,18 +13,27 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from tests.charts.monitoring import GRAFANA, objects, prometheus_config, rule_files
+from prometheus import local
+from tests.charts.monitoring import GRAFANA, objects, rule_files
 from tests.charts.render import find_object
+from tests.support.net import HOST, free_port
+from tests.support.processes import ServerProcess, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
 BIN = Path(sys.executable).parent  # the venv's console scripts (check-jsonschema, podman-compose)
+PROMETHEUS3 = (
+    ROOT / ".tools" / "bin" / "prometheus3"
+)  # what compose runs (scripts/install-tools.sh)
+PROMTOOL3 = ROOT / ".tools" / "bin" / "promtool3"
 
 
 def load(path: Path) -> Any:
@@ -38,6 +49,11 @@ def compose() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def chart() -> list[dict[str, Any]]:
     return objects()
+
+
+@pytest.fixture(scope="module")
+def derived() -> tuple[str, list[str]]:
+    return local.compose()
 
 
 def bind_mounts(service: dict[str, Any]) -> dict[str, Path]:
@@ -106,32 +122,32 @@ def test_services_are_built_from_the_dockerfile_and_run_restricted(
         assert "postgresql+psycopg://" in service["environment"]["DATABASE_URL"]
 
 
-def test_prometheus_config_matches_the_chart(compose: dict[str, Any], chart: list[dict[str, Any]]):
-    ours = load(ROOT / "compose" / "prometheus.yml")
-    theirs = prometheus_config(chart)
-    assert ours["global"] == {k: v for k, v in theirs["global"].items() if k != "external_labels"}
-    # The labels the chart's relabelling gives every MeatyAPIs target.
-    pods = next(c for c in theirs["scrape_configs"] if c["job_name"] == "kubernetes-pods")
-    chart_labels = {
-        r["target_label"]
-        for r in pods["relabel_configs"]
-        if "target_label" in r and not r["target_label"].startswith("__")
-    }
-    meatyapis = next(c for c in ours["scrape_configs"] if c["job_name"] == "meatyapis")
-    services = set()
-    for group in meatyapis["static_configs"]:
-        assert set(group["labels"]) == chart_labels
-        services.add(group["labels"]["service"])
-        host = group["targets"][0].split(":")[0]
-        assert host in compose["services"]
-    assert services == {"meatyapis-flask", "meatyapis-fastapi"}
+def test_prometheus_config_is_derived_from_the_chart(derived: tuple[str, list[str]]) -> None:
+    text, _ = derived
+    assert local.COMPOSE_CONFIG.read_text() == text, "stale: run `make compose-prometheus`"
+
+
+def test_prometheus_runs_with_the_charts_flags(
+    compose: dict[str, Any], derived: tuple[str, list[str]]
+) -> None:
+    _, args = derived
+    assert compose["services"]["prometheus"]["command"] == args
+
+
+def test_prometheus_scrapes_the_compose_services(compose: dict[str, Any]) -> None:
+    config = load(local.COMPOSE_CONFIG)
+    pods = next(c for c in config["scrape_configs"] if c["job_name"] == "kubernetes-pods")
+    hosts = {group["targets"][0].split(":")[0] for group in pods["static_configs"]}
+    assert hosts == {"flask", "fastapi"} <= set(compose["services"])
+    ports = {group["targets"][0].split(":")[1] for group in pods["static_configs"]}
+    assert ports == {"8080"}  # the containers' port (compose.yaml publishes it elsewhere)
 
 
 def test_prometheus_loads_the_rule_source_the_chart_packages(
     compose: dict[str, Any], chart: list[dict[str, Any]]
 ) -> None:
     mounts = bind_mounts(compose["services"]["prometheus"])
-    assert mounts["/etc/prometheus/prometheus.yml"] == ROOT / "compose" / "prometheus.yml"
+    assert mounts["/etc/prometheus/config/prometheus.yml"] == local.COMPOSE_CONFIG
     rules_dir = mounts["/etc/prometheus/rules"]
     assert rules_dir == ROOT / "prometheus" / "rules"
     ours = {p.name: p.read_text(encoding="utf-8").strip() for p in rules_dir.glob("*.yaml")}
@@ -139,11 +155,18 @@ def test_prometheus_loads_the_rule_source_the_chart_packages(
     assert ours == {name: text.strip() for name, text in rule_files(chart).items()}
 
 
-def test_promtool_accepts_the_compose_config_with_its_rules(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "compose" / "prometheus.yml", tmp_path / "prometheus.yml")
-    shutil.copytree(ROOT / "prometheus" / "rules", tmp_path / "rules")
+def _laid_out(directory: Path) -> Path:
+    """compose/prometheus.yml and the rules, laid out as compose.yaml mounts them."""
+    (directory / "config").mkdir()
+    shutil.copy(local.COMPOSE_CONFIG, directory / "config" / "prometheus.yml")
+    shutil.copytree(ROOT / "prometheus" / "rules", directory / "rules")
+    return directory / "config" / "prometheus.yml"
+
+
+def test_promtool_3_accepts_the_compose_config_with_its_rules(tmp_path: Path) -> None:
+    assert PROMTOOL3.exists(), "run `make tools` (scripts/install-tools.sh)"
     result = subprocess.run(
-        ["promtool", "check", "config", str(tmp_path / "prometheus.yml")],
+        [str(PROMTOOL3), "check", "config", str(_laid_out(tmp_path))],
         capture_output=True,
         text=True,
         timeout=120,
@@ -152,6 +175,48 @@ def test_promtool_accepts_the_compose_config_with_its_rules(tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout + result.stderr
     assert "rules found" in result.stdout + result.stderr
+
+
+@pytest.fixture
+def prometheus3(tmp_path: Path, derived: tuple[str, list[str]]) -> Iterator[str]:
+    """Prometheus 3 started with compose's configuration, rules and flags (paths made local);
+    the compose host names do not resolve here, so its targets are down."""
+    assert PROMETHEUS3.exists(), "run `make tools` (scripts/install-tools.sh)"
+    listen = f"{HOST}:{free_port()}"
+    argv = local.local_args(derived[1], _laid_out(tmp_path), tmp_path / "data", listen)
+    with ServerProcess(
+        [str(PROMETHEUS3), *argv],
+        log_path=tmp_path / "prometheus.log",
+        ready_url=f"http://{listen}/-/ready",
+    ):
+        yield f"http://{listen}"
+
+
+@pytest.mark.integration
+def test_prometheus_3_gives_the_compose_services_the_target_labels_of_the_chart(
+    prometheus3: str,
+) -> None:
+    """The chart's relabeling turns the compose services into targets labelled as the rules and
+    dashboards expect (namespace, pod, service), and the rules load."""
+
+    def targets() -> list[dict[str, Any]]:
+        body = httpx.get(f"{prometheus3}/api/v1/targets", timeout=10).json()
+        found: list[dict[str, Any]] = body["data"]["activeTargets"]
+        return found
+
+    assert wait_until(lambda: len(targets()) == 3, timeout=30), targets()
+    labels = {t["labels"].get("service"): t["labels"] for t in targets()}
+    for app, host in (("meatyapis-flask", "flask"), ("meatyapis-fastapi", "fastapi")):
+        assert labels[app]["namespace"] == "compose"
+        assert labels[app]["pod"] == f"{app}-0"
+        assert labels[app]["instance"] == f"{host}:8080"
+        assert labels[app]["job"] == "kubernetes-pods"
+    groups = httpx.get(f"{prometheus3}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    assert {g["name"] for g in groups} == {
+        "meatyapis-red",
+        "meatyapis-slo-windows",
+        "meatyapis-alerts",
+    }
 
 
 def test_grafana_provisioning_matches_the_chart(

@@ -244,11 +244,7 @@ if [ "${1:-}" = "--render" ]; then
 fi
 
 log "build and load the images"
-make images CONTAINER_ENGINE=docker PYTHON_BASE=docker.io/library/python:3.11-slim-bookworm \
-  IMAGE_BUILD_FLAGS= IMAGE_PREFIX="$IMAGE_REGISTRY/$IMAGE_REPO_PREFIX" IMAGE_TAG="$IMAGE_TAG"
-for app in flask fastapi; do
-  kind load docker-image --name "$KIND_CLUSTER" "$IMAGE_REGISTRY/${IMAGE_REPO_PREFIX}meatyapis-$app:$IMAGE_TAG"
-done
+bash tests/e2e/kind-images.sh "$KIND_CLUSTER" "$IMAGE_REGISTRY/$IMAGE_REPO_PREFIX" "$IMAGE_TAG"
 
 log "namespaces enforcing Pod Security 'restricted'"
 for ns in "$NAMESPACE" "$MONITORING_NAMESPACE" "$DB_NAMESPACE"; do

@@ -14,6 +14,7 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard, RowPanel
 
 from grafana import generate
+from prometheus import generate as rules
 
 NAMES = sorted(generate.DASHBOARDS)
 
@@ -84,6 +85,27 @@ def test_query_conventions(name: str) -> None:
         for quantile in re.findall(r"histogram_quantile\(([^,]+), (\w+ by \([^)]*\))", expr):
             assert quantile[1].startswith("sum by (le, "), expr
         assert 'namespace=~"$namespace"' in expr, f"not filtered by namespace: {expr}"
+
+
+WHOLE_NUMBER_BUCKET = re.compile(r'\ble="\d+(\.0)?"')
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ratios_read_zero_on_a_healthy_service(name: str) -> None:
+    """A series of bad answers only exists once one happened: a ratio of them falls back to 0
+    where there are requests, and divides only where there are some (no NaN). The live test
+    runs every query on healthy traffic; this keeps the shape for panels added later."""
+    for expr in exprs(load(name)):
+        if re.search(r'status=~"[45]\.\."', expr):
+            assert "\nor\n0 * sum by (" in expr, f"no 0 without bad answers: {expr}"
+        if "\n/\n" in expr:
+            assert re.search(r"\n/\n\(.*\) > 0\)", expr, re.S), f"divides by 0: {expr}"
+
+
+def test_no_bucket_matcher_misses_a_spelling() -> None:
+    """Whole-number bucket bounds are matched as `1` and `1.0` (Prometheus 3 normalises)."""
+    texts = [e for n in NAMES for e in exprs(load(n))] + [rules.SOURCE.read_text()]
+    assert [m.group(0) for t in texts for m in WHOLE_NUMBER_BUCKET.finditer(t)] == []
 
 
 UNITS = {"reqps", "percentunit", "s", "short", "bytes"}

@@ -55,7 +55,7 @@ http://{{ include "monitoring.serviceAddress" (dict "root" .root "component" "gr
 {{- if and $v.grafana.ingress.enabled $v.grafana.route.enabled }}
 {{- fail "grafana.ingress.enabled and grafana.route.enabled: choose one way to expose Grafana" }}
 {{- end }}
-{{- if and $v.grafana.enabled (not $v.grafana.admin.existingSecret) (not $v.grafana.admin.user) }}
+{{- if and (include "monitoring.adminSecretGenerator.enabled" .) (not $v.grafana.admin.user) }}
 {{- fail "grafana.admin.user: must not be empty when the admin Secret is generated" }}
 {{- end }}
 {{- if not $v.alertmanager.receiver.name }}
@@ -69,6 +69,9 @@ http://{{ include "monitoring.serviceAddress" (dict "root" .root "component" "gr
 {{- fail "prometheus.extraRuleGroups: every group needs a name and rules" }}
 {{- end }}
 {{- end }}
+{{- if and $v.prometheus.fallbackScrapeProtocol (regexMatch "^v?2\\." (toString $v.prometheus.image.tag)) }}
+{{- fail (printf "prometheus.fallbackScrapeProtocol: Prometheus %s does not know fallback_scrape_protocol (a 3.x setting): set it to \"\"" $v.prometheus.image.tag) }}
+{{- end }}
 {{- range $v.prometheus.extraScrapeConfigs }}
 {{- if not (and (kindIs "map" .) .job_name) }}
 {{- fail "prometheus.extraScrapeConfigs: every scrape config needs a job_name" }}
@@ -76,9 +79,11 @@ http://{{ include "monitoring.serviceAddress" (dict "root" .root "component" "gr
 {{- end }}
 {{- end }}
 
-{{/* The Grafana admin Secret is generated in the cluster unless an existing one is named. */}}
+{{/* The Grafana admin Secret is generated in the cluster unless an existing one is named or an
+     ExternalSecret writes it. */}}
 {{- define "monitoring.adminSecretGenerator.enabled" -}}
-{{- if and .root.Values.grafana.enabled (not .root.Values.grafana.admin.existingSecret) }}true{{ end }}
+{{- $admin := .root.Values.grafana.admin }}
+{{- if and .root.Values.grafana.enabled (not (or $admin.existingSecret $admin.externalSecret.enabled)) }}true{{ end }}
 {{- end }}
 
 {{/* The generator: meatyapis-common's create-a-Secret-once hook, as YAML (fromYaml it). */}}

@@ -34,7 +34,7 @@ spec:
             matchLabels:
               app.kubernetes.io/instance: {{ $root.Release.Name }}
               app.kubernetes.io/part-of: meatyapis
-        {{- if or $v.ingress.enabled $v.route.enabled }}
+        {{- if or $v.ingress.enabled $v.route.enabled $v.httpRoute.enabled }}
         - namespaceSelector:
             {{- toYaml $np.ingressControllerNamespaceSelector | nindent 12 }}
         {{- end }}

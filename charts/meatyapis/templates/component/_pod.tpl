@@ -7,7 +7,7 @@
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ $v.database.external.existingSecret }}
+      name: {{ include "meatyapis.component.databaseSecretName" . }}
       key: {{ $v.database.external.existingSecretKey }}
 {{- end }}
 {{- with include (printf "meatyapis.%s.secretEnv" .component) . }}

@@ -9,8 +9,9 @@ metadata:
   namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "meatyapis.component.labels" . | nindent 4 }}
-  {{- /* uninstalling the release must not delete the database */}}
-  {{- include "meatyapis-common.annotations" (dict "root" .root "annotations" (merge (dict "helm.sh/resource-policy" "keep") $v.database.sqlite.annotations)) }}
+  {{- /* uninstalling the release (Helm) or deleting the application (Argo CD, which ignores
+         Helm's resource policy) must not delete the database */}}
+  {{- include "meatyapis-common.annotations" (dict "root" .root "annotations" (merge (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Delete=false") $v.database.sqlite.annotations)) }}
 spec:
   accessModes:
     {{- toYaml $v.database.sqlite.accessModes | nindent 4 }}

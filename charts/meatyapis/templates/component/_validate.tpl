@@ -14,8 +14,8 @@
 {{- if $v.autoscaling.enabled -}}
 {{- fail (printf "%s.autoscaling.enabled needs %s.database.type=external: SQLite keeps its file on a ReadWriteOnce volume that only one pod can use" $c $c) -}}
 {{- end -}}
-{{- else if not $v.database.external.existingSecret -}}
-{{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL)" $c $c) -}}
+{{- else if not (or $v.database.external.existingSecret $v.database.external.externalSecret.enabled) -}}
+{{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL), unless %s.database.external.externalSecret.enabled" $c $c $c) -}}
 {{- end -}}
 {{- $pause := ternary (int $v.preStop.seconds) 0 $v.preStop.enabled -}}
 {{- if le (int $v.terminationGracePeriodSeconds) (add $pause (int $v.gracefulTimeout)) -}}

@@ -30,9 +30,11 @@ TOKEN_TTL_SECONDS: {{ .root.Values.fastapi.tokenTtlSeconds | quote }}
 {{- default (printf "%s-token" (include "meatyapis.component.fullname" (dict "root" .root "component" "fastapi"))) $v.existingSecret -}}
 {{- end -}}
 
-{{/* The signing key Secret is generated in the cluster unless an existing one is named. */}}
+{{/* The signing key Secret is generated in the cluster unless an existing one is named or an
+     ExternalSecret writes it. */}}
 {{- define "meatyapis.tokenGenerator.enabled" -}}
-{{- if not .root.Values.fastapi.tokenSecret.existingSecret -}}true{{- end -}}
+{{- $token := .root.Values.fastapi.tokenSecret -}}
+{{- if not (or $token.existingSecret $token.externalSecret.enabled) -}}true{{- end -}}
 {{- end -}}
 
 {{/* The generator: meatyapis-common's create-a-Secret-once hook, as YAML (fromYaml it). */}}
