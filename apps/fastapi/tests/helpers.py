@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,6 +15,16 @@ PASSWORD = "correct horse"
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 # Real argon2id, with the cheapest parameters the settings allow, so tests stay fast.
 FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+class FakeClock:
+    """A wall clock the test moves (override `get_clock` with it)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def migrate(database_url: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from apps.fastapi.tests.helpers import (
     PASSWORD,
     SECRET,
+    FakeClock,
     assert_problem,
     assert_token_error,
     bearer,
@@ -138,14 +139,6 @@ def test_missing_user_is_checked_against_a_dummy_hash(client: TestClient) -> Non
     assert verified == [passwords._dummy_hash]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(db_client: TestClient) -> FakeClock:
     fake = FakeClock()
@@ -173,7 +166,7 @@ def test_failed_logins_are_rate_limited_then_recover(
     )
     clock.now += 1.5
     assert login(db_client, "ada")
-    # A success clears the username's failures: five fresh attempts before the next 429.
+    # A success clears this client's failures on the username: five fresh attempts.
     assert [fail_login(db_client) for _ in range(6)] == [400] * 5 + [429]
 
 

@@ -33,9 +33,10 @@ class Server:
     metrics_dir: Path
 
 
-def start_server(tmp: Path, **env: str) -> ServerProcess:
+def start_server(tmp: Path, database_url: str | None = None, **env: str) -> ServerProcess:
+    """The service on a migrated database: a new SQLite file in `tmp` unless `database_url`."""
     port = free_port()
-    database_url = f"sqlite:///{tmp / 'identity.db'}"
+    database_url = database_url or f"sqlite:///{tmp / 'identity.db'}"
     migrate(database_url)
     environment = {
         "PORT": str(port),
@@ -198,9 +199,41 @@ def test_forwarded_for_is_trusted_from_allowed_proxies_only(server: Server, tmp_
         assert access_client(other, "xff-2") == "127.0.0.1"
 
 
+def test_forwarded_values_that_are_not_addresses_cannot_bypass_the_limit(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Behind a trusted proxy (the peer 127.0.0.1), on PostgreSQL: an X-Forwarded-For value
+    longer than the address column, or any value that is not an address, counts as the proxy's
+    address; the attempts are recorded and limited, and the right password then gets 429."""
+    with start_server(tmp_path, postgres_url, WEB_CONCURRENCY="2") as process:
+        url = base_url(process)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            body = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
+            assert client.post("/register", json=body).status_code == 201
+            wrong = {"username": "ada", "password": "wrong password"}
+            statuses = [
+                client.post("/login", json=wrong, headers={"X-Forwarded-For": str(i) * 70})
+                for i in range(10)
+            ]
+            assert [r.status_code for r in statuses] == [400] * 5 + [429] * 5
+            right = {"username": "ada", "password": PASSWORD}
+            after = client.post("/login", json=right, headers={"X-Forwarded-For": "f" * 90})
+            assert after.status_code == 429
+            assert int(after.headers["retry-after"]) >= 1
+            spoofed = {"X-Forwarded-For": "6.6.6.6, 198.51.100.4", "X-Request-ID": "xff-3"}
+            client.get("/hello", headers=spoofed)
+        assert access_client(process, "xff-3") == "198.51.100.4"
+
+
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
-    # Full-cost argon2 makes each registration take long enough to be caught in flight.
-    process = start_server(tmp_path, PASSWORD_HASH_TIME_COST="8", PASSWORD_HASH_MEMORY_KIB="65536")
+    # Full-cost argon2 makes each registration take long enough to be caught in flight; all
+    # eight may hash at once, whichever workers they land on.
+    process = start_server(
+        tmp_path,
+        PASSWORD_HASH_TIME_COST="8",
+        PASSWORD_HASH_MEMORY_KIB="65536",
+        PASSWORD_HASH_CONCURRENCY="8",
+    )
     with process:
         url = base_url(process)
         results: list[int | str] = []

@@ -195,12 +195,13 @@ def test_openapi_describes_the_token_endpoint(client: TestClient) -> None:
     assert token_form["required"] == ["grant_type", "username", "password"]
     assert token_form["properties"]["grant_type"]["enum"] == ["password"]
     responses = login["responses"]
-    assert set(responses) == {"200", "400", "413", "429"}
-    for status in ("200", "400", "429"):
+    assert set(responses) == {"200", "400", "413", "429", "503"}
+    for status in ("200", "400", "429", "503"):
         headers = responses[status]["headers"]
         assert headers["Cache-Control"]["schema"]["const"] == "no-store"
         assert headers["Pragma"]["schema"]["const"] == "no-cache"
     assert "Retry-After" in responses["429"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"]
     error_schema = responses["400"]["content"]["application/problem+json"]["schema"]
     problem, oauth2 = error_schema["allOf"]
     assert problem == {"$ref": "#/components/schemas/Problem"}

@@ -161,6 +161,20 @@ def _token_error_content(*codes: TokenErrorCode) -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": schema}}
 
 
+def _retry_later(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {
+            **_NO_STORE_HEADERS,
+            "Retry-After": {
+                "description": "Seconds until a login may be tried again.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        },
+        "content": _token_error_content("temporarily_unavailable"),
+    }
+
+
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The access token (RFC 6749 §5.1).", "headers": _NO_STORE_HEADERS},
     400: {
@@ -176,15 +190,8 @@ TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
         ),
     },
     **problem_responses(413),
-    429: {
-        "description": "Too many failed logins for this username or client address.",
-        "headers": {
-            **_NO_STORE_HEADERS,
-            "Retry-After": {
-                "description": "Seconds until a login may be tried again.",
-                "schema": {"type": "integer", "minimum": 1},
-            },
-        },
-        "content": _token_error_content("temporarily_unavailable"),
-    },
+    429: _retry_later("Too many failed logins for this username or client address."),
+    503: _retry_later(
+        "Too many logins at once for the service, or the attempt could not be recorded."
+    ),
 }

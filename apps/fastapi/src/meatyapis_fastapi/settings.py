@@ -11,7 +11,7 @@ import secrets
 from typing import Annotated
 
 from meatyapis_chassis.settings import MigrationSettings, ServiceSettings, load
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +34,27 @@ class Settings(ServiceSettings):
     max_requests_jitter: int = Field(default=1_000, ge=0)
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
 
+    docs_enabled: bool = True
+
     dev_mode: bool = False
     token_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
     token_ttl_seconds: int = Field(default=3_600, ge=60, le=86_400)
+    # Tokens living longer are refused, whoever signed them (ASVS 3.3.2: re-authentication
+    # at least every 12 hours).
+    token_max_lifetime_seconds: int = Field(default=43_200, ge=60, le=86_400)
 
+    # Failures per (username, client address), then per client address over all usernames.
     login_max_failures: int = Field(default=5, ge=1, le=1_000)
     login_max_failures_per_ip: int = Field(default=50, ge=1, le=100_000)
     login_failure_window_seconds: Seconds = 300
+    # Failures per username from every address before each next attempt waits 1, 2, 4 … s.
+    login_username_backoff_after: int = Field(default=10, ge=2, le=10_000)
+    login_username_backoff_max_seconds: int = Field(default=60, ge=1, le=3_600)
 
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65_536, ge=1_024, le=1_048_576)
+    # argon2 computations at once per worker process; a login beyond them gets 503 at once.
+    password_hash_concurrency: int = Field(default=1, ge=1, le=64)
 
     @field_validator("token_secret")
     @classmethod
@@ -62,6 +73,21 @@ class Settings(ServiceSettings):
             "tokens will not survive a restart"
         )
         return SecretStr(ephemeral_secret())
+
+    @model_validator(mode="after")
+    def _consistent_limits(self) -> Settings:
+        if self.token_ttl_seconds > self.token_max_lifetime_seconds:
+            raise ValueError(
+                f"TOKEN_TTL_SECONDS={self.token_ttl_seconds} exceeds "
+                f"TOKEN_MAX_LIFETIME_SECONDS={self.token_max_lifetime_seconds}"
+            )
+        if self.login_username_backoff_after <= self.login_max_failures:
+            raise ValueError(
+                f"LOGIN_USERNAME_BACKOFF_AFTER={self.login_username_backoff_after} must exceed "
+                f"LOGIN_MAX_FAILURES={self.login_max_failures}, or one client address could "
+                "slow down every login of a username"
+            )
+        return self
 
 
 def ephemeral_secret() -> str:

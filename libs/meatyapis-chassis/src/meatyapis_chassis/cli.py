@@ -2,7 +2,8 @@
 
 `serve` validates the environment, then replaces this process with gunicorn (so it becomes
 PID 1 in a container); extra arguments go to gunicorn. `migrate` applies the migrations that
-ship in the service's package. A bad environment variable exits with status 2, naming it.
+ship in the service's package. A service may add commands of its own (`Command`). A bad
+environment variable exits with status 2, naming it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ def _no_environment(_settings: ServiceSettings) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A service's own command: positional `arguments` (name, help); `run` returns the exit
+    status."""
+
+    name: str
+    help: str
+    arguments: Sequence[tuple[str, str]]
+    run: Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
 class Commands(Generic[SettingsT]):
     """What the command needs to know of one service."""
 
@@ -38,6 +50,7 @@ class Commands(Generic[SettingsT]):
     load_migration_settings: Callable[[], MigrationSettings]
     # Variables to hand to gunicorn and its workers (values the settings derived at start-up).
     serve_environment: Callable[[SettingsT], Mapping[str, str]] = _no_environment
+    extra_commands: Sequence[Command] = ()
 
     @property
     def prog(self) -> str:
@@ -66,14 +79,21 @@ class Commands(Generic[SettingsT]):
         commands = parser.add_subparsers(dest="command", required=True)
         commands.add_parser("serve", help="serve with gunicorn (extra arguments go to gunicorn)")
         commands.add_parser("migrate", help="apply database migrations (Alembic upgrade head)")
+        own = {command.name: command for command in self.extra_commands}
+        for command in own.values():
+            command_parser = commands.add_parser(command.name, help=command.help)
+            for name, text in command.arguments:
+                command_parser.add_argument(name, help=text)
         args, extra = parser.parse_known_args(argv)
         if extra and args.command != "serve":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         try:
             if args.command == "serve":
                 self.serve(extra)
-            else:
+            elif args.command == "migrate":
                 self.migrate()
+            else:
+                return own[args.command].run(args)
         except ConfigurationError as err:
             print(f"{self.prog}: {err}", file=sys.stderr)
             return 2
