@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 REPEAT = 5
 RSS_GROWTH_LIMIT_MIB = 64.0
+IDENTITY = ("identity",)
 BODY_LIMITS = {"catalog": 1024 * 1024, "identity": 65_536}  # MAX_BODY_BYTES defaults
 
 
@@ -30,6 +31,7 @@ class Case:
     name: str
     build: Callable[[int], bytes]  # body limit -> raw request
     expected: tuple[int, ...] = ()  # the statuses allowed, when not "any 4xx"
+    services: tuple[str, ...] = ("catalog", "identity")
 
 
 def post(path: str, body: bytes, content_type: str = "application/json") -> bytes:
@@ -54,9 +56,14 @@ def chunked(limit: int) -> bytes:
     return head + body + b"0\r\n\r\n"
 
 
-def deep(limit: int) -> bytes:
+def deep(limit: int, path: str = "/add", field: bytes = b"a") -> bytes:
     depth = limit // 2 - 100
-    return post("/add", b'{"a": ' + b"[" * depth + b"]" * depth + b', "b": 1}')
+    return post(path, b'{"' + field + b'": ' + b"[" * depth + b"]" * depth + b', "b": 1}')
+
+
+def deep_objects(limit: int, path: str = "/add", field: bytes = b"a") -> bytes:
+    depth = limit // (len(field) + 5)
+    return post(path, b'{"' + field + b'":' * depth + b"1" + b"}" * depth)
 
 
 def many_headers(count: int) -> bytes:
@@ -67,7 +74,10 @@ CASES = [
     Case("oversize body", lambda n: post("/add", b'{"a": "' + b"x" * (n + 1000) + b'"}'), (413,)),
     Case("oversize chunked body", chunked),
     Case("deep JSON nesting", deep),
-    Case("deep JSON objects", lambda n: post("/add", b'{"a":' * (n // 6) + b"1" + b"}" * (n // 6))),
+    Case("deep JSON objects", deep_objects),
+    Case("deep JSON on /login", lambda n: deep(n, "/login", b"username"), services=IDENTITY),
+    Case("deep objects on /login", lambda n: deep_objects(n, "/login", b"x"), services=IDENTITY),
+    Case("deep JSON on /register", lambda n: deep(n, "/register", b"email"), services=IDENTITY),
     Case("invalid UTF-8 in JSON", lambda n: post("/add", b'{"a": "\xff\xfe", "b": 1}')),
     Case("invalid UTF-8 in the path", lambda n: get(b"/hel\xff\xfelo")),
     # Header values are opaque octets: /hello echoes the User-Agent (200) or refuses it (400).
@@ -106,21 +116,22 @@ def test_hostile_requests_get_a_clear_4xx(stack: Stack, which: str) -> None:
     assert exchange(service.port, get(b"/hello")) == 200
     rss_before = tree_rss_mib(service.process.pid)
     outcomes: dict[str, list[int | None]] = {}
-    for case in CASES:
+    cases = [case for case in CASES if which in case.services]
+    for case in cases:
         request = case.build(limit)
         outcomes[case.name] = [exchange(service.port, request) for _ in range(REPEAT)]
         assert exchange(service.port, get(b"/hello")) == 200, f"not answering after {case.name}"
     rss_after = tree_rss_mib(service.process.pid)
     figures(
         f"hostile/{which}",
-        requests=REPEAT * len(CASES),
+        requests=REPEAT * len(cases),
         outcomes={name: sorted(set(statuses), key=str) for name, statuses in outcomes.items()},
         rss_before_mib=f"{rss_before:.0f}",
         rss_after_mib=f"{rss_after:.0f}",
     )
     wrong = {
         case.name: outcomes[case.name]
-        for case in CASES
+        for case in cases
         if not all(
             status is not None
             and (status in case.expected if case.expected else 400 <= status < 500)

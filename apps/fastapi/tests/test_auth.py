@@ -205,6 +205,7 @@ def valid_claims(**changes: object) -> dict[str, object]:
     claims: dict[str, object] = {
         "sub": "1",
         "username": "ada",
+        "gen": 0,
         "iss": "meatyapis-fastapi",
         "iat": now,
         "exp": now + 60,
@@ -241,8 +242,30 @@ BAD_TOKENS: dict[str, Callable[[TestClient], str]] = {
     "no jti": lambda _c: forge(valid_claims(jti=None)),
     "wrong issuer": lambda _c: forge(valid_claims(iss="someone-else")),
     "non-numeric sub": lambda _c: forge(valid_claims(sub="admin")),
+    "superscript digit sub": lambda _c: forge(valid_claims(sub="\u00b2")),
+    "arabic digit sub": lambda _c: forge(valid_claims(sub="\u0661")),
+    "signed sub": lambda _c: forge(valid_claims(sub="+1")),
+    "zero-padded sub": lambda _c: forge(valid_claims(sub="01")),
+    "spaced sub": lambda _c: forge(valid_claims(sub=" 1")),
+    "sub beyond 64 bits": lambda _c: forge(valid_claims(sub="9" * 20)),
+    "integer sub": lambda _c: forge(valid_claims(sub=1)),
+    "no gen": lambda _c: forge(valid_claims(gen=None)),
+    "negative gen": lambda _c: forge(valid_claims(gen=-1)),
+    "string gen": lambda _c: forge(valid_claims(gen="0")),
+    "another gen": lambda _c: forge(valid_claims(gen=1)),
+    "another username": lambda _c: forge(valid_claims(username="Ada")),
+    "unknown user": lambda _c: forge(valid_claims(sub="2")),
+    "lives too long": lambda _c: forge(valid_claims(exp=int(time.time()) + 43_201)),
+    "issued before the user": lambda _c: forge(valid_claims(iat=int(time.time()) - 3600)),
     "garbage": lambda _c: "not.a.token",
 }
+
+
+@pytest.mark.parametrize("path", ["/verify", "/info", "/users/me"])
+def test_a_forged_token_with_valid_claims_is_accepted(client: TestClient, path: str) -> None:
+    """The baseline of the bad tokens below: each differs from this one in one claim."""
+    register(client, "ada")
+    assert client.get(path, headers=bearer(forge(valid_claims()))).status_code == 200
 
 
 # Forging the HS512 token with the 39-byte test key makes PyJWT warn; that token is meant to fail.

@@ -72,6 +72,17 @@ def test_docs_page_uses_only_local_assets(client: TestClient) -> None:
     assert "<script>" not in page.text  # no inline script: the page works under a strict CSP
 
 
+def test_docs_can_be_turned_off(sqlite_url: str) -> None:
+    """DOCS_ENABLED=false: no page, no assets, no OpenAPI document; the API answers as before."""
+    with open_client(make_settings(sqlite_url, docs_enabled=False)) as client:
+        for path in ["/docs", "/docs/assets/swagger-ui.css", "/openapi.json"]:
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert response.headers["content-type"] == "application/problem+json"
+        assert client.get("/hello").status_code == 200
+        assert client.get("/favicon.ico").status_code == 200
+
+
 def test_site_icon(client: TestClient) -> None:
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200
@@ -82,7 +93,10 @@ def test_site_icon(client: TestClient) -> None:
 def test_openapi_document(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     paths = document["paths"]
-    for path in ["/", "/hello", "/add", "/register", "/login", "/verify", "/info", "/users/me"]:
+    for path in [
+        "/", "/hello", "/add", "/register", "/login", "/verify", "/logout", "/info", "/users/me",
+        "/users/me/tokens",
+    ]:  # fmt: skip
         assert path in paths
     assert "/metrics" not in paths
     login_body = paths["/login"]["post"]["requestBody"]["content"]

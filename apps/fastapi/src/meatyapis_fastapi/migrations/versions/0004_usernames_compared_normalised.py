@@ -40,7 +40,9 @@ class UsernameCollision(RuntimeError):
 def upgrade() -> None:
     bind = op.get_bind()
     keys: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for user_id, username in bind.execute(sa.select(users.c.id, users.c.username)):
+    for user_id, username in bind.execute(
+        sa.select(users.c.id, users.c.username).order_by(users.c.id)
+    ):
         keys[canonical(username)].append((user_id, username))
     collisions = {key: rows for key, rows in keys.items() if len(rows) > 1}
     if collisions:
