@@ -24,6 +24,15 @@
 {{- if not (has $v.preStop.action (list "sleep" "exec")) -}}
 {{- fail (printf "%s.preStop.action must be \"sleep\" or \"exec\", not %q" $c $v.preStop.action) -}}
 {{- end -}}
+{{- range $proxy := splitList "," (toString $v.forwardedAllowIps) -}}
+{{- $proxy = trim $proxy -}}
+{{- if eq $proxy "*" -}}
+{{- fail (printf "%s.forwardedAllowIps must not be \"*\": every caller could then choose the client address the service believes; list the proxies' addresses or CIDR ranges, e.g. the ingress controller pods' range" $c) -}}
+{{- end -}}
+{{- if and $proxy (not (regexMatch "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(/[0-9]{1,3})?$" $proxy)) -}}
+{{- fail (printf "%s.forwardedAllowIps: %q is not an IP address or CIDR range" $c $proxy) -}}
+{{- end -}}
+{{- end -}}
 {{- if and $v.ingress.enabled $v.route.enabled -}}
 {{- fail (printf "%s.ingress.enabled and %s.route.enabled: choose one way in" $c $c) -}}
 {{- end -}}

@@ -8,10 +8,39 @@ localPort: 8002
 {{- end -}}
 
 {{- define "meatyapis.fastapi.validate" -}}
+{{- $v := .root.Values.fastapi -}}
+{{- if gt (int $v.tokenTtlSeconds) (int $v.tokenMaxLifetimeSeconds) -}}
+{{- fail (printf "fastapi.tokenTtlSeconds=%d exceeds fastapi.tokenMaxLifetimeSeconds=%d: the service would refuse its own tokens" (int $v.tokenTtlSeconds) (int $v.tokenMaxLifetimeSeconds)) -}}
+{{- end -}}
+{{- include "meatyapis.fastapi.validateHashingMemory" . -}}
+{{- end -}}
+
+{{/* argon2 takes memoryKib per hash, at most `concurrency` at once per worker: with a memory
+     limit, the pod's resident memory at rest (measured: the gunicorn master about 64 MiB, each
+     worker about 96 MiB) plus the hashes must fit in 90% of it, or a burst of logins gets the
+     pod OOM-killed. */}}
+{{- define "meatyapis.fastapi.validateHashingMemory" -}}
+{{- $v := .root.Values.fastapi -}}
+{{- $h := $v.passwordHashing -}}
+{{- $limit := dig "limits" "memory" "" ($v.resources | default dict) | toString -}}
+{{- if $limit -}}
+{{- $limitMiB := include "meatyapis.mebibytes" (dict "value" $limit "name" "fastapi.resources.limits.memory") | float64 -}}
+{{- $hashMiB := divf (int $h.memoryKib) 1024 -}}
+{{- $needMiB := addf 64 (mulf (int $v.workers) (addf 96 (mulf (int $h.concurrency) $hashMiB))) -}}
+{{- if gt $needMiB (mulf $limitMiB 0.9) -}}
+{{- fail (printf "fastapi.workers=%d × (96Mi + fastapi.passwordHashing.concurrency=%d × fastapi.passwordHashing.memoryKib=%d KiB) + 64Mi = %.0fMi exceeds 90%% of fastapi.resources.limits.memory=%s: lower the concurrency, the workers or the hash memory, or raise the limit" (int $v.workers) (int $h.concurrency) (int $h.memoryKib) $needMiB $limit) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "meatyapis.fastapi.config" -}}
-TOKEN_TTL_SECONDS: {{ .root.Values.fastapi.tokenTtlSeconds | quote }}
+{{- $v := .root.Values.fastapi -}}
+TOKEN_TTL_SECONDS: {{ $v.tokenTtlSeconds | quote }}
+TOKEN_MAX_LIFETIME_SECONDS: {{ $v.tokenMaxLifetimeSeconds | quote }}
+DOCS_ENABLED: {{ $v.docs.enabled | quote }}
+PASSWORD_HASH_TIME_COST: {{ $v.passwordHashing.timeCost | quote }}
+PASSWORD_HASH_MEMORY_KIB: {{ $v.passwordHashing.memoryKib | quote }}
+PASSWORD_HASH_CONCURRENCY: {{ $v.passwordHashing.concurrency | quote }}
 {{- end -}}
 
 {{- define "meatyapis.fastapi.secretEnv" -}}
