@@ -37,7 +37,8 @@ from meatyapis_fastapi.models import LoginFailure
 
 log = logging.getLogger(__name__)
 
-MAX_KEY_LENGTH = 128
+MAX_KEY_LENGTH = 128  # login_failures.username
+MAX_CLIENT_LENGTH = 64  # login_failures.client_ip
 IPV6_CLIENT_PREFIX = 64
 CLEANUP_BATCH = 100  # expired rows deleted per attempt: more than the one it adds
 # The two lock spaces of pg_advisory_xact_lock(key1, key2): usernames, then client addresses.
@@ -83,8 +84,8 @@ def client_key(address: str) -> str:
     """The client's key: its address, or for IPv6 its /64 network."""
     try:
         parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:MAX_KEY_LENGTH]
+    except ValueError:  # a peer that is not an IP address (a test client, "unknown")
+        return address[:MAX_CLIENT_LENGTH]
     if parsed.version == 6:
         return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
     return str(parsed)
