@@ -26,6 +26,9 @@ from meatyapis_fastapi.settings import Settings
 logger = logging.getLogger(__name__)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
+# Replicas' clocks differ a little: a token signed just after a registration on another replica
+# may carry an `iat` slightly before the user's `created_at`.
+CLOCK_SKEW_SECONDS = 30
 
 
 def get_settings(request: Request) -> Settings:
@@ -132,7 +135,7 @@ def current_caller(
     if user is None or user.username != claims.username:
         raise unauthorized("invalid token: its user no longer exists", "invalid_token")
     created = user.created_at.replace(tzinfo=user.created_at.tzinfo or UTC).timestamp()
-    if decoded["gen"] != user.token_generation or claims.iat < int(created):
+    if decoded["gen"] != user.token_generation or claims.iat + CLOCK_SKEW_SECONDS < created:
         raise unauthorized("invalid token: it has been revoked", "invalid_token")
     if session.get(RevokedToken, claims.jti) is not None:
         raise unauthorized("invalid token: it has been revoked", "invalid_token")
