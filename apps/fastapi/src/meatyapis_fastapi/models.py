@@ -1,4 +1,5 @@
-"""The identity database: users and the recent failed logins that drive the login rate limit."""
+"""The identity database: users (each with a role) and the recent failed logins behind the
+login rate limit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Float, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from meatyapis_fastapi.roles import DEFAULT_ROLE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,6 +35,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # One of roles.ROLES; the scopes of the user's tokens follow from it.
+    role: Mapped[str] = mapped_column(String(16), default=DEFAULT_ROLE, server_default=DEFAULT_ROLE)
 
 
 class LoginFailure(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from meatyapis_fastapi import APP_NAME
-from meatyapis_fastapi.settings import Settings
+from meatyapis_fastapi.settings import PasswordHashingSettings, Settings
 
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss"]
@@ -27,7 +28,7 @@ class Passwords:
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Passwords:
+    def from_settings(cls, settings: PasswordHashingSettings) -> Passwords:
         return cls(settings.password_hash_time_cost, settings.password_hash_memory_kib)
 
     def hash(self, password: str) -> str:
@@ -54,6 +55,7 @@ class InvalidToken(Exception):
 class IssuedToken:
     token: str
     expires_in: int
+    scope: str
 
 
 class Tokens:
@@ -67,18 +69,22 @@ class Tokens:
     def from_settings(cls, settings: Settings) -> Tokens:
         return cls(settings.token_secret.get_secret_value(), settings.token_ttl_seconds)
 
-    def issue(self, user_id: int, username: str, now: float | None = None) -> IssuedToken:
+    def issue(
+        self, user_id: int, username: str, scopes: Sequence[str] = (), now: float | None = None
+    ) -> IssuedToken:
         issued_at = int(time.time() if now is None else now)
+        scope = " ".join(scopes)
         claims = {
             "sub": str(user_id),
             "username": username,
+            "scope": scope,
             "iss": APP_NAME,
             "iat": issued_at,
             "exp": issued_at + self.ttl_seconds,
             "jti": uuid.uuid4().hex,
         }
         token = jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM)
-        return IssuedToken(token=token, expires_in=self.ttl_seconds)
+        return IssuedToken(token=token, expires_in=self.ttl_seconds, scope=scope)
 
     def decode(self, token: str) -> dict[str, Any]:
         try:
@@ -93,4 +99,6 @@ class Tokens:
             raise InvalidToken(str(err)) from err
         if not isinstance(claims.get("username"), str) or not str(claims["sub"]).isdigit():
             raise InvalidToken("token lacks a valid subject or username")
+        if not isinstance(claims.get("scope", ""), str):
+            raise InvalidToken("token has a malformed scope")
         return claims

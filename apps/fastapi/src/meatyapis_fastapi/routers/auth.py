@@ -19,6 +19,7 @@ from meatyapis_fastapi.dependencies import (
     get_passwords,
     get_tokens,
     require_json,
+    unauthorized,
 )
 from meatyapis_fastapi.login_throttle import LoginThrottle
 from meatyapis_fastapi.models import User
@@ -26,10 +27,12 @@ from meatyapis_fastapi.oauth2 import (
     NO_STORE,
     TOKEN_REQUEST_BODY,
     TOKEN_RESPONSES,
+    granted_scopes,
     password_grant,
     token_error,
 )
 from meatyapis_fastapi.problems import problem_responses
+from meatyapis_fastapi.roles import format_scope, parse_scope, scopes_of
 from meatyapis_fastapi.schemas import (
     LoginRequest,
     RegisterRequest,
@@ -126,12 +129,24 @@ def login(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(credentials.password)
         session.commit()
-    issued = tokens.issue(user.id, user.username)
+    scopes = granted_scopes(credentials.scope, scopes_of(user.role))
+    issued = tokens.issue(user.id, user.username, scopes)
     response.headers.update(NO_STORE)
-    return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
+    return TokenResponse(
+        access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope
+    )
 
 
 @router.get("/verify", response_model=TokenClaims, responses=problem_responses(401))
-def verify(claims: ClaimsDep) -> TokenClaims:
-    """Check a bearer token (the catalog service calls this) and return its claims."""
-    return claims
+def verify(claims: ClaimsDep, session: SessionDep) -> TokenClaims:
+    """Check a bearer token (the catalog service calls this) and return its claims.
+
+    `scope` holds the token's scopes that its user's role still grants: a role revoked since
+    the token was issued no longer counts. A token whose user is gone is refused (401).
+    """
+    role = session.scalar(select(User.role).where(User.id == int(claims.sub)))
+    if role is None:
+        raise unauthorized("the token's user no longer exists", "invalid_token")
+    still_granted = scopes_of(role)
+    current = [scope for scope in parse_scope(claims.scope) if scope in still_granted]
+    return claims.model_copy(update={"scope": format_scope(current)})
