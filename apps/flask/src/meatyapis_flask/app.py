@@ -14,6 +14,7 @@ from meatyapis_flask.identity.verifier import identity_verifier
 from meatyapis_flask.metrics import init_metrics
 from meatyapis_flask.problems import register_error_handlers
 from meatyapis_flask.request_context import access_log, init_request_context
+from meatyapis_flask.routing import init_routing
 from meatyapis_flask.settings import Settings, load_settings
 
 
@@ -34,6 +35,7 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     init_request_context(app)
     if registry is not None:
         init_metrics(app, registry)
+    init_routing(app)
     for area in (pages, examples, checkins, products, health, openapi, docs):
         app.register_blueprint(area.bp)
     init_cors(app, settings.cors_allowed_origins)

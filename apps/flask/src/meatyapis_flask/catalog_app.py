@@ -3,17 +3,21 @@ by `create_app`, rather than entries of `app.extensions` that must be added in t
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Flask, current_app
 from meatyapis_chassis.database import Database
 
 from meatyapis_flask.settings import Settings
 
+if TYPE_CHECKING:
+    from meatyapis_flask.auth import Caller
+
 
 class TokenVerifier(Protocol):
-    def verify(self, token: str) -> str:
-        """Return the token's subject, or raise auth.TokenRejected or auth.VerifierUnavailable."""
+    def verify(self, token: str) -> Caller:
+        """Return who the token speaks for, or raise auth.TokenRejected or
+        auth.VerifierUnavailable."""
 
 
 class CatalogApp(Flask):
