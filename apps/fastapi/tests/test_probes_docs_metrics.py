@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 from meatyapis_chassis import lifecycle
+from meatyapis_chassis.security_headers import CONTENT_SECURITY_POLICY
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.fastapi.tests.helpers import make_settings, open_client
@@ -200,3 +201,30 @@ def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     assert access[0]["duration_ms"] >= 0
     assert access[0]["traceparent"] == TRACEPARENT  # joins the caller's outbound-call line
     assert access[0]["level"] == "INFO"
+
+
+def test_the_docs_page_carries_the_security_headers(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/hello"),
+        ("GET", "/nope"),
+        ("PROPFIND", "/hello"),
+        ("POST", "/add"),
+        ("GET", "/info"),
+    ],
+)
+def test_every_answer_carries_nosniff_only_html_the_policy(
+    client: TestClient, method: str, path: str
+) -> None:
+    response = client.request(method, path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in response.headers

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from meatyapis_chassis.security_headers import CONTENT_SECURITY_POLICY
 
 from .conftest import make_app, make_settings
 
@@ -217,3 +218,25 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(sqlite_url: str)
     assert via_proxy("dee", "203.0.113.9", proxy="192.0.2.50") == 200
     assert via_proxy("eve", "203.0.113.10", proxy="192.0.2.50") == 429
     app.database.dispose()
+
+
+@pytest.mark.parametrize("path", ["/", "/docs"])
+def test_html_pages_carry_the_security_headers(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/hello"), ("GET", "/nope"), ("PROPFIND", "/hello"), ("GET", "/static/style.css")],
+)
+def test_every_response_carries_nosniff_only_html_the_policy(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    response = client.open(path, method=method)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response.headers

@@ -6,6 +6,7 @@ from meatyapis_chassis.database import Database
 from meatyapis_chassis.docs_page import ASSET_MAX_AGE
 from meatyapis_chassis.methods import wsgi_method_filter
 from meatyapis_chassis.metrics import new_registry
+from meatyapis_chassis.security_headers import wsgi_security_headers
 
 from meatyapis_flask.blueprints import checkins, docs, examples, health, openapi, pages, products
 from meatyapis_flask.catalog_app import CatalogApp
@@ -40,6 +41,8 @@ def create_app(config: Settings | None = None) -> CatalogApp:
         app.register_blueprint(area.bp)
     init_cors(app, settings.cors_allowed_origins)
     register_error_handlers(app)
-    # Outermost: made-up methods are refused before the metrics see them.
+    # Made-up methods are refused before the metrics see them; outermost, every answer (the
+    # filter's too) gets the security headers.
     app.wsgi_app = wsgi_method_filter(app.wsgi_app, access_log)  # type: ignore[method-assign,assignment]
+    app.wsgi_app = wsgi_security_headers(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app
