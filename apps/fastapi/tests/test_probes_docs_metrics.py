@@ -11,7 +11,7 @@ from meatyapis_chassis import lifecycle
 from meatyapis_chassis.security_headers import CONTENT_SECURITY_POLICY
 from prometheus_client.parser import text_string_to_metric_families
 
-from apps.fastapi.tests.helpers import make_settings, open_client
+from apps.fastapi.tests.helpers import make_settings, metrics_text, open_client
 
 
 def test_healthz(client: TestClient) -> None:
@@ -102,7 +102,7 @@ def test_openapi_document(client: TestClient) -> None:
 
 
 def samples(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    text = client.get("/metrics").text
+    text = metrics_text(client)
     found = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -166,7 +166,7 @@ def test_metrics_can_be_disabled(sqlite_url: str) -> None:
         before = count(client, "/hello", "GET", "200")
         client.get("/hello")
         assert count(client, "/hello", "GET", "200") == before
-        assert client.get("/metrics").status_code == 200
+        assert client.get("/metrics").status_code == 404  # served on METRICS_PORT, not here
 
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_chassis import lifecycle
+from meatyapis_chassis.metrics import scrape
 from meatyapis_chassis.migrations import upgrade as upgrade_package
 from meatyapis_flask.app import create_app
 from meatyapis_flask.auth import WRITE_SCOPE, Caller, TokenRejected
@@ -49,6 +51,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "migrated_postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+def metrics_text(app: Flask) -> str:
+    """What the metrics listener would answer for this app's registry (one process)."""
+    assert isinstance(app, CatalogApp)
+    assert app.metrics_registry is not None
+    return scrape(app.metrics_registry)[0].decode()
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -15,7 +15,7 @@ from meatyapis_flask.identity.verifier import IdentityVerifier
 from tests.support.identity_stub import IdentityStub
 from tests.support.net import HOST, free_port
 
-from .conftest import OTHER_EDITOR_TOKEN, READER_TOKEN, TEST_TOKEN, make_settings
+from .conftest import OTHER_EDITOR_TOKEN, READER_TOKEN, TEST_TOKEN, make_settings, metrics_text
 
 PRODUCT = {"name": "Tri-tip", "price": "12.00", "quantity": 2}
 BEARER = {"Authorization": f"Bearer {TEST_TOKEN}"}
@@ -104,7 +104,7 @@ def test_create_app_checks_tokens_with_the_identity_service(
     forged = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer forged"})
     assert forged.status_code == 401
     assert forged.headers["WWW-Authenticate"].startswith("Bearer")
-    metrics = client.get("/metrics").get_data(as_text=True)
+    metrics = metrics_text(client.application)
     assert (
         'meatyapis_outbound_requests_total{outcome="success",status="200",target="identity"} 1.0'
         in metrics
@@ -137,7 +137,7 @@ def test_with_the_identity_service_down_writes_answer_503_and_the_circuit_opens(
     assert "circuit open" in second.get_json()["detail"]
     assert client.get("/products").status_code == 200
     assert client.get("/readyz").status_code == 200
-    metrics = client.get("/metrics").get_data(as_text=True)
+    metrics = metrics_text(client.application)
     assert 'meatyapis_circuit_breaker_state{target="identity"} 2.0' in metrics
     assert (
         'meatyapis_outbound_requests_total{outcome="rejected",status="none",target="identity"} 1.0'

@@ -30,6 +30,7 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     app.settings = settings
     app.database = Database(settings.database_url)
     registry = new_registry() if settings.metrics_enabled else None
+    app.metrics_registry = registry
     app.token_verifier = identity_verifier(settings, registry)
 
     # The request context's after_request must run last, so it is registered first.

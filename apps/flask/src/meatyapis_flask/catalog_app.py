@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from flask import Flask, current_app
 from meatyapis_chassis.database import Database
+from prometheus_client import CollectorRegistry
 
 from meatyapis_flask.settings import Settings
 
@@ -25,6 +26,8 @@ class CatalogApp(Flask):
     database: Database
     # Writes are refused while there is none (the unit tests install their own).
     token_verifier: TokenVerifier | None = None
+    # The app's metrics (None with METRICS_ENABLED=false); scraped on METRICS_PORT under gunicorn.
+    metrics_registry: CollectorRegistry | None = None
 
 
 def current_catalog() -> CatalogApp:
