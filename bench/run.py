@@ -189,7 +189,7 @@ def instrumentation_overhead(report: Report, work: Path) -> None:
         "fastapi", services.fastapi_gunicorn, services.fastapi_env, work, identity_db
     )
     with running(on, off):
-        token = services.register_and_login(on.url)
+        token = services.register_and_login(on)
         auth = (f"Authorization: Bearer {token}",)
         for path, what, headers in (
             ("/hello", "/hello", ()),

@@ -49,6 +49,12 @@ class BootstrapSettings(DatabaseSettings, PasswordHashingSettings):
     bootstrap_admin_password: SecretStr | None = None
     bootstrap_admin_email: Annotated[str, Field(max_length=320)] = ""
 
+    @field_validator("bootstrap_admin_username", "bootstrap_admin_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """compose.yaml passes an unset variable on as an empty one."""
+        return None if value == "" else value
+
     @field_validator("bootstrap_admin_password")
     @classmethod
     def _password_with_the_username(
