@@ -267,3 +267,20 @@ def test_a_slow_identity_service_gets_503_within_the_deadline(tmp_path: Path) ->
             assert outbound_total(catalog.metrics_url, "timeout") >= 2
             assert httpx.get(f"{catalog.url}/products", timeout=10).status_code == 200
     print(f"slow identity: 503 in {min(latencies) * 1000:.0f}-{max(latencies) * 1000:.0f} ms")
+
+
+def test_a_readers_token_is_valid_but_may_not_write(stack: Stack) -> None:
+    """The scope travels: role -> token -> /verify -> the catalog's 403 (RFC 6750 §3.1)."""
+    reader = services.register_and_login(stack.identity, "reader-ria", role="reader")
+    refused, _ = write(stack.catalog.url, reader)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:meatyapis:problem:insufficient-scope"
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="catalog", error="insufficient_scope", scope="catalog:write"'
+    )
+    services.grant_role(stack.identity, "reader-ria", "editor")
+    editor = services.register_and_login(stack.identity, "reader-ria")  # a new token
+    created, _ = write(stack.catalog.url, editor)
+    assert created.status_code == 201, created.text
+    assert (created.json()["created_by"], created.json()["updated_by"]) == ("reader-ria",) * 2
