@@ -38,6 +38,12 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("identity-deadline-below-connect",
      {"flask": {"identityConnectTimeoutSeconds": 1, "identityDeadlineSeconds": 0.5}},
      ["flask.identityDeadlineSeconds=0.5", "flask.identityConnectTimeoutSeconds=1"]),
+    ("metrics-on-the-api-port", {"fastapi": {"metricsPort": 8080}},
+     ["fastapi.metricsPort=8080", "fastapi.containerPort"]),
+    ("admin-username", {"fastapi": {"bootstrapAdmin": {"username": "a b"}}},
+     ["fastapi.bootstrapAdmin.username", "a b"]),
+    ("test-without-admin", {"fastapi": {"bootstrapAdmin": {"enabled": False}}},
+     ["tests.enabled", "fastapi.bootstrapAdmin.enabled"]),
     # the schema: unknown keys and wrong types, named
     ("typo", {"flask": {"replicaCont": 1}}, ["replicaCont"]),
     ("top-level-typo", {"metric": {}}, ["metric"]),
