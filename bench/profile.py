@@ -38,7 +38,7 @@ def profile(app: str, path: str, metrics: bool, top: int) -> str:
     with server:
         headers: list[str] = []
         if app == "fastapi" and path == "/users/me":
-            headers = [f"Authorization: Bearer {services.register_and_login(server.url)}"]
+            headers = [f"Authorization: Bearer {services.register_and_login(server)}"]
         worker = tree_pids(server.process.pid)[1]
         load = threading.Thread(
             target=wrk.run,

@@ -189,7 +189,7 @@ def instrumentation_overhead(report: Report, work: Path) -> None:
         "fastapi", services.fastapi_gunicorn, services.fastapi_env, work, identity_db
     )
     with running(on, off):
-        token = services.register_and_login(on.url)
+        token = services.register_and_login(on)
         auth = (f"Authorization: Bearer {token}",)
         for path, what, headers in (
             ("/hello", "/hello", ()),
@@ -308,7 +308,7 @@ class Scrapes:
     failed: int  # scrapes answered with anything but 200
 
 
-def scrape_times(url: str, count: int) -> Scrapes:
+def scrape_times(metrics_url: str, count: int) -> Scrapes:
     """`count` sequential GET /metrics: latency percentiles, body size, series, failures."""
     times = []
     body = ""
@@ -316,7 +316,7 @@ def scrape_times(url: str, count: int) -> Scrapes:
     with httpx.Client(timeout=30) as client:
         for _ in range(count):
             started = time.perf_counter()
-            response = client.get(url + "/metrics")
+            response = client.get(metrics_url)
             times.append((time.perf_counter() - started) * 1000)
             if response.status_code == 200:
                 body = response.text
@@ -329,10 +329,10 @@ def scrape_times(url: str, count: int) -> Scrapes:
     return Scrapes(times[len(times) // 2], times[p99_at], len(body), series, failed)
 
 
-def hello_count(url: str) -> float:
+def hello_count(metrics_url: str) -> float:
     """GET /hello 200s counted by http_request_duration_seconds_count, all workers together."""
     for _ in range(3):  # a failed scrape is counted in the tables; here only the count matters
-        response = httpx.get(url + "/metrics", timeout=30)
+        response = httpx.get(metrics_url, timeout=30)
         if response.status_code == 200:
             break
     text = response.text if response.status_code == 200 else ""
@@ -387,7 +387,7 @@ def metrics_scrapes(report: Report, work: Path) -> None:
         server = start(f"{service}-scrape", folder, env_of(folder, db, workers=SCRAPE_WORKERS))
         with running(server):
             served = drive(server, "/hello", SCRAPE_REQUESTS)
-            scrapes = scrape_times(server.url, SCRAPES)
+            scrapes = scrape_times(server.metrics_url, SCRAPES)
             files, apparent, allocated = directory_size(server.metrics_dir)
             rows.append([service, SCRAPE_WORKERS, served, worker_boots(server) - SCRAPE_WORKERS,
                          f"{scrapes.p50_ms:.1f}", f"{scrapes.p99_ms:.1f}", scrapes.failed,
@@ -429,12 +429,12 @@ def recycling(report: Report, work: Path) -> None:
                 served += result.requests - result.errors["status"]
                 files, apparent, allocated = directory_size(server.metrics_dir)
                 if checkpoint in (1, RECYCLE_CHECKPOINTS // 2, RECYCLE_CHECKPOINTS):
-                    scrapes = scrape_times(server.url, 20)
+                    scrapes = scrape_times(server.metrics_url, 20)
                     rows.append([service, f"{checkpoint * RECYCLE_CHUNK_SECONDS:.0f}",
                                  worker_boots(server) - WORKERS, files, f"{apparent / 1024:.0f}",
                                  f"{allocated / 1024:.0f}", scrapes.series,
                                  f"{scrapes.p50_ms:.1f}", scrapes.failed, served,
-                                 f"{hello_count(server.url):.0f}"])  # fmt: skip
+                                 f"{hello_count(server.metrics_url):.0f}"])  # fmt: skip
     report.table(
         f"Multiprocess directory while workers recycle (MAX_REQUESTS={RECYCLE_MAX_REQUESTS}, "
         f"{WORKERS} workers, wrk -c8 on /hello)",

@@ -64,6 +64,12 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
      ["fastapi.route.path=/metrics/x would route /metrics"]),
     ("route-without-host", {"fastapi": {"route": {"enabled": True}}},
      ["fastapi.route.host is required", "covers /metrics"]),
+    ("metrics-on-the-api-port", {"fastapi": {"metricsPort": 8080}},
+     ["fastapi.metricsPort=8080", "fastapi.containerPort"]),
+    ("admin-username", {"fastapi": {"bootstrapAdmin": {"username": "a b"}}},
+     ["fastapi.bootstrapAdmin.username", "a b"]),
+    ("test-without-admin", {"fastapi": {"bootstrapAdmin": {"enabled": False}}},
+     ["tests.enabled", "fastapi.bootstrapAdmin.enabled"]),
     # the schema: unknown keys and wrong types, named
     ("typo", {"flask": {"replicaCont": 1}}, ["replicaCont"]),
     ("top-level-typo", {"metric": {}}, ["metric"]),

@@ -196,6 +196,28 @@ def test_network_policies(defaults: list[dict[str, Any]], production: list[dict[
     assert find_objects(objects({"networkPolicy": {"enabled": False}}), "NetworkPolicy") == []
 
 
+API_PORT = {"port": 6443, "protocol": "TCP"}
+
+
+def _api_server_rule(policy: dict[str, Any]) -> dict[str, Any]:
+    (rule,) = [r for r in policy["spec"]["egress"] if API_PORT in r.get("ports", [])]
+    return rule
+
+
+def test_the_kubernetes_api_egress_can_be_pinned(defaults: list[dict[str, Any]]) -> None:
+    """By default any address on the API server's ports; with apiServerCidrs, those only."""
+    for name in (PROMETHEUS, GRAFANA):
+        assert "to" not in _api_server_rule(find_object(defaults, "NetworkPolicy", name))
+    pinned = objects({"networkPolicy": {"apiServerCidrs": ["10.96.0.1/32", "fd00::1/128"]}})
+    for name in (PROMETHEUS, GRAFANA):
+        rule = _api_server_rule(find_object(pinned, "NetworkPolicy", name))
+        assert rule["to"] == [
+            {"ipBlock": {"cidr": "10.96.0.1/32"}},
+            {"ipBlock": {"cidr": "fd00::1/128"}},
+        ]
+        assert [p["port"] for p in rule["ports"]] == [443, 6443]
+
+
 def test_ingress_and_route(
     production: list[dict[str, Any]], cluster_wide: list[dict[str, Any]]
 ) -> None:

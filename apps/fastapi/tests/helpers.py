@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from fastapi.testclient import TestClient
+from meatyapis_chassis.metrics import scrape
 from meatyapis_chassis.migrations import upgrade
 from meatyapis_fastapi.app import create_app
 from meatyapis_fastapi.settings import Settings
@@ -40,6 +41,11 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(**values)
+
+
+def metrics_text(client: TestClient) -> str:
+    """What the metrics listener would answer for this app's registry (one process)."""
+    return scrape(client.app.state.registry)[0].decode()  # type: ignore[attr-defined]
 
 
 def open_client(settings: Settings) -> TestClient:

@@ -28,7 +28,8 @@ from apps.fastapi.tests.helpers import (
 
 def test_register_returns_the_user_without_password(db_client: TestClient) -> None:
     user = register(db_client, "ada")
-    assert set(user) == {"id", "username", "email", "created_at"}
+    assert set(user) == {"id", "username", "email", "role", "created_at"}
+    assert user["role"] == "reader"
     assert user["username"] == "ada"
     assert user["email"] == "ada@example.com"
     assert user["created_at"].endswith("Z") or user["created_at"].endswith("+00:00")

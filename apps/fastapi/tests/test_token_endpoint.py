@@ -50,7 +50,8 @@ def test_token_response(db_client: TestClient, request_kwargs: dict[str, Any]) -
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["pragma"] == "no-cache"
     token = response.json()
-    assert set(token) == {"access_token", "token_type", "expires_in"}
+    assert set(token) == {"access_token", "token_type", "expires_in", "scope"}
+    assert token["scope"] == ""  # a reader's tokens carry no scope
     assert token["token_type"] == "bearer"
     assert token["expires_in"] == 3600
     info = db_client.get("/info", headers={"Authorization": f"Bearer {token['access_token']}"})
@@ -83,7 +84,8 @@ BAD_REQUESTS = [
         [],
     ),
     ("non-ASCII grant type", form(grant_type="pässword"), UNSUPPORTED, []),
-    ("a scope", form(scope="admin"), "invalid_scope", []),
+    ("an unknown scope", form(scope="admin"), "invalid_scope", []),
+    ("a known and an unknown scope", form(scope="catalog:write root"), "invalid_scope", []),
     (
         "repeated username",
         raw(b"grant_type=password&username=ada&username=bob&password=x"),
@@ -213,6 +215,6 @@ def test_openapi_describes_the_token_endpoint(client: TestClient) -> None:
         "invalid_scope",
     }
     token = document["components"]["schemas"]["TokenResponse"]
-    assert set(token["required"]) == {"access_token", "expires_in"}
+    assert set(token["required"]) == {"access_token", "expires_in", "scope"}
     flows = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
     assert flows["password"]["tokenUrl"] == "login"

@@ -11,6 +11,7 @@ differs between the components, each defines in templates/<component>/_<componen
   config     its own environment variables (ConfigMap data)
   secretEnv  its own environment variables from Secrets
   egress     its own NetworkPolicy egress rules
+  migrateEnv its own environment variables of `migrate` only (not the server's)
 */}}
 
 {{/* Room is left for the longest suffix, "-fastapi-token-generator" (24 characters). */}}
@@ -64,7 +65,8 @@ differs between the components, each defines in templates/<component>/_<componen
 {{- default (printf "%s-data" (include "meatyapis.component.fullname" .)) $v.database.sqlite.existingClaim -}}
 {{- end -}}
 
-{{/* The metrics endpoint: the services serve it on their http port at this fixed path. */}}
+{{/* The metrics endpoint: the services serve it at this fixed path on their `metrics` port
+     (METRICS_PORT), never on the `http` one. */}}
 {{- define "meatyapis.metrics.path" -}}/metrics{{- end -}}
 
 {{/* A Kubernetes memory quantity (512Mi, 1Gi, 500M, bytes) in MiB, printed as a number; a

@@ -11,6 +11,7 @@ from meatyapis_chassis.database import Database
 from meatyapis_chassis.logs import configure_logging
 from meatyapis_chassis.methods import AsgiMethodFilter
 from meatyapis_chassis.metrics import new_registry
+from meatyapis_chassis.security_headers import AsgiSecurityHeaders
 
 from meatyapis_fastapi import APP_NAME, __version__, metrics
 from meatyapis_fastapi.body_limit import BodySizeLimitMiddleware
@@ -67,14 +68,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app, enabled=settings.docs_enabled)
     install_problem_handlers(app)
     # Each middleware added wraps the ones before: HEAD as GET, body limit, metrics, request
-    # context, the method filter, so made-up methods never reach the metrics, and outermost the
-    # client address behind the trusted proxies, which every access line reports.
+    # context, the method filter (made-up methods never reach the metrics), the client address
+    # behind the trusted proxies, which every access line reports, and outermost the security
+    # headers, on every answer.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     metrics.instrument(app, new_registry(), enabled=settings.metrics_enabled)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(AsgiMethodFilter, access_log=access_log)
     app.add_middleware(ForwardedMiddleware, trusted=settings.trusted_proxies)
+    app.add_middleware(AsgiSecurityHeaders)
     return app
 
 

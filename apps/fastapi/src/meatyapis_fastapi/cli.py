@@ -1,5 +1,5 @@
-"""`meatyapis-fastapi serve | migrate | revoke-tokens`: the container's commands (see the
-chassis's cli)."""
+"""`meatyapis-fastapi serve | migrate | users | revoke-tokens`: the container commands (see the
+chassis cli and accounts.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from meatyapis_chassis.cli import Command, Commands
 from meatyapis_chassis.database import Database
 from meatyapis_chassis.logs import configure_logging
 
+from meatyapis_fastapi.accounts import USERS_COMMAND, bootstrap_from_environment
 from meatyapis_fastapi.revocation import find_user_id, revoke_all_tokens
 from meatyapis_fastapi.settings import (
+    load_bootstrap_settings,
     load_database_settings,
     load_settings,
     signing_key_environment,
@@ -36,21 +38,27 @@ def revoke_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+def _revoke_tokens_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("username", help="the user, compared as at login (NFKC, casefold)")
+
+
 COMMANDS = Commands(
     package="meatyapis_fastapi",
     description="MeatyAPIs identity service (FastAPI)",
     load_settings=load_settings,
-    # Only the database: the migration Job needs no signing key.
-    load_migration_settings=load_database_settings,
+    # The database and the first administrator: the migration Job needs no signing key.
+    load_migration_settings=load_bootstrap_settings,
     serve_environment=signing_key_environment,
-    extra_commands=[
+    after_migrate=bootstrap_from_environment,
+    extra_commands=(
+        USERS_COMMAND,
         Command(
             "revoke-tokens",
             "revoke every token of a user issued until now (reads DATABASE_URL only)",
-            [("username", "the user, compared as at login (NFKC, casefold)")],
+            _revoke_tokens_arguments,
             revoke_tokens,
-        )
-    ],
+        ),
+    ),
 )
 main = COMMANDS.main
 

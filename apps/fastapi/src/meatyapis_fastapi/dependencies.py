@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from meatyapis_fastapi.login_throttle import LoginThrottle
 from meatyapis_fastapi.models import RevokedToken, User
+from meatyapis_fastapi.roles import SCOPES
 from meatyapis_fastapi.schemas import TokenClaims
 from meatyapis_fastapi.security import InvalidToken, Passwords, Tokens
 from meatyapis_fastapi.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", scopes=SCOPES, auto_error=False)
 # Replicas' clocks differ a little: a token signed just after a registration on another replica
 # may carry an `iat` slightly before the user's `created_at`.
 CLOCK_SKEW_SECONDS = 30

@@ -1,23 +1,22 @@
-"""The HTTP metrics of docs/observability.md through prometheus-fastapi-instrumentator, and
-/metrics.
+"""The HTTP metrics of docs/observability.md through prometheus-fastapi-instrumentator.
 
 The instrumentator's middleware records the request duration histogram and counter; the
 in-progress gauge is handed to it in the app's registry (the library would create it in the
-process-wide one); the names, buckets and `/metrics` scrape are the chassis's.
+process-wide one); the names and buckets are the chassis's. `/metrics` is not a route of the
+app: gunicorn's master serves it on METRICS_PORT (the chassis's metrics_server).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from meatyapis_chassis.metrics import (
     BUCKETS,
     DURATION_METRIC,
     UNRECORDED_PATHS,
     build_info,
     in_progress_gauge,
-    scrape,
 )
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_fastapi_instrumentator import metrics
@@ -38,7 +37,8 @@ class _Instrumentation(PrometheusInstrumentatorMiddleware):
 
 
 def instrument(app: FastAPI, registry: CollectorRegistry, enabled: bool) -> None:
-    """Record the HTTP metrics in `registry` (unless `enabled` is false) and serve `/metrics`."""
+    """Record the HTTP metrics in `registry` (unless `enabled` is false): `app.state.registry`."""
+    app.state.registry = registry
     build_info(registry, APP_NAME, __version__)
     if enabled:
         latency = metrics.latency(
@@ -66,9 +66,3 @@ def instrument(app: FastAPI, registry: CollectorRegistry, enabled: bool) -> None
             instrumentations=[m for m in (latency, requests) if m is not None],
             registry=registry,
         )
-
-    def metrics_endpoint(request: Request) -> Response:
-        body, content_type = scrape(registry, request.headers.get("accept"))
-        return Response(body, media_type=content_type)
-
-    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, methods=["GET"])

@@ -1,5 +1,5 @@
-"""The identity database: users, the recent login attempts that drive the login limits, and
-the tokens revoked before their expiry."""
+"""The identity database: users (each with a role), the recent login attempts that drive the
+login limits, and the tokens revoked before their expiry."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Float, Identity, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from meatyapis_fastapi.roles import DEFAULT_ROLE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,6 +43,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Every token carries the generation it was issued in; raising it revokes them all.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # One of roles.ROLES; the scopes of the user's tokens follow from it.
+    role: Mapped[str] = mapped_column(String(16), default=DEFAULT_ROLE, server_default=DEFAULT_ROLE)
 
 
 class LoginFailure(Base):

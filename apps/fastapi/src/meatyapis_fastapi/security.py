@@ -7,7 +7,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from meatyapis_fastapi import APP_NAME
-from meatyapis_fastapi.settings import Settings
+from meatyapis_fastapi.settings import PasswordHashingSettings, Settings
 
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss", "gen"]
@@ -45,7 +45,7 @@ class Passwords:
         self._slots = threading.BoundedSemaphore(concurrency)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Passwords:
+    def from_settings(cls, settings: PasswordHashingSettings) -> Passwords:
         return cls(
             settings.password_hash_time_cost,
             settings.password_hash_memory_kib,
@@ -86,6 +86,7 @@ class InvalidToken(Exception):
 class IssuedToken:
     token: str
     expires_in: int
+    scope: str
 
 
 class Tokens:
@@ -109,20 +110,27 @@ class Tokens:
         )
 
     def issue(
-        self, user_id: int, username: str, generation: int, now: float | None = None
+        self,
+        user_id: int,
+        username: str,
+        generation: int,
+        scopes: Sequence[str] = (),
+        now: float | None = None,
     ) -> IssuedToken:
         issued_at = int(time.time() if now is None else now)
+        scope = " ".join(scopes)
         claims = {
             "sub": str(user_id),
             "username": username,
             "gen": generation,
+            "scope": scope,
             "iss": APP_NAME,
             "iat": issued_at,
             "exp": issued_at + self.ttl_seconds,
             "jti": uuid.uuid4().hex,
         }
         token = jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM)
-        return IssuedToken(token=token, expires_in=self.ttl_seconds)
+        return IssuedToken(token=token, expires_in=self.ttl_seconds, scope=scope)
 
     def decode(self, token: str) -> dict[str, Any]:
         try:
@@ -144,4 +152,6 @@ class Tokens:
             raise InvalidToken("gen must be a non-negative integer")
         if claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
             raise InvalidToken(f"it lives longer than {self.max_lifetime_seconds} s")
+        if not isinstance(claims.get("scope", ""), str):
+            raise InvalidToken("token has a malformed scope")
         return claims

@@ -1,19 +1,19 @@
-"""The HTTP metrics of docs/observability.md through prometheus-flask-exporter, and /metrics.
+"""The HTTP metrics of docs/observability.md through prometheus-flask-exporter.
 
 The exporter records the request duration histogram (and its own request counter); the
-in-progress gauge is the app's own, the names, buckets and `/metrics` scrape are the chassis's.
+in-progress gauge is the app's own, the names and buckets are the chassis's. `/metrics` is not
+a route of the app: gunicorn's master serves it on METRICS_PORT (the chassis's metrics_server).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, g, request
 from meatyapis_chassis.metrics import (
     BUCKETS,
     UNMATCHED_HANDLER,
     UNRECORDED_PATHS,
     build_info,
     in_progress_gauge,
-    scrape,
 )
 from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
@@ -30,7 +30,7 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
     PrometheusMetrics(
         app,
         registry=registry,
-        path=None,  # served below, by the chassis's scrape
+        path=None,  # served on METRICS_PORT, not by the app
         defaults_prefix=NO_PREFIX,
         group_by=handler,
         buckets=BUCKETS,
@@ -51,8 +51,3 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         labels = g.pop("in_progress_labels", None)
         if labels is not None:
             in_progress.labels(*labels).dec()
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        body, content_type = scrape(registry, request.headers.get("Accept"))
-        return Response(body, content_type=content_type)

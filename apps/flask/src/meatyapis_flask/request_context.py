@@ -25,7 +25,9 @@ def init_request_context(app: Flask) -> None:
 
 def _begin() -> None:
     request_id = accept_or_generate_request_id(request.headers.get(REQUEST_ID_HEADER))
-    g.request_id_token = request_id_var.set(request_id)
+    # A stack: a request made while serving one (a test's nested client) shares the app
+    # context and so `g`; each teardown resets its own.
+    g.setdefault("request_id_tokens", []).append(request_id_var.set(request_id))
     g.request_started = time.perf_counter()
 
 
@@ -49,6 +51,6 @@ def _end(response: Response) -> Response:
 
 
 def _reset(_exc: BaseException | None) -> None:
-    token = g.pop("request_id_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+    tokens = g.get("request_id_tokens")
+    if tokens:
+        request_id_var.reset(tokens.pop())

@@ -17,6 +17,13 @@ spec:
       port: {{ $v.service.port }}
       targetPort: http
       protocol: TCP
+    {{- if .root.Values.metrics.enabled }}
+    # for a ServiceMonitor; Ingress, Route and HTTPRoute send traffic to `http` only
+    - name: metrics
+      port: {{ $v.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
+    {{- end }}
 {{- end -}}
 
 

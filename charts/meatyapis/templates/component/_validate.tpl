@@ -17,6 +17,9 @@
 {{- else if not (or $v.database.external.existingSecret $v.database.external.externalSecret.enabled) -}}
 {{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL), unless %s.database.external.externalSecret.enabled" $c $c $c) -}}
 {{- end -}}
+{{- if eq (int $v.metricsPort) (int $v.containerPort) -}}
+{{- fail (printf "%s.metricsPort=%d must differ from %s.containerPort: /metrics has a port of its own, which only Prometheus may reach" $c (int $v.metricsPort) $c) -}}
+{{- end -}}
 {{- $pause := ternary (int $v.preStop.seconds) 0 $v.preStop.enabled -}}
 {{- if le (int $v.terminationGracePeriodSeconds) (add $pause (int $v.gracefulTimeout)) -}}
 {{- fail (printf "%s.terminationGracePeriodSeconds=%d must exceed %s.preStop.seconds + %s.gracefulTimeout = %d, or the kubelet kills requests still draining" $c (int $v.terminationGracePeriodSeconds) $c $c (add $pause (int $v.gracefulTimeout))) -}}

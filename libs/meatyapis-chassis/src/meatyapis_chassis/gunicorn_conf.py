@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from meatyapis_chassis import multiprocess_dir
 from meatyapis_chassis.logs import logging_config
 from meatyapis_chassis.metrics import MULTIPROC_DIR_VARIABLE
+from meatyapis_chassis.metrics_server import MetricsServer
 from meatyapis_chassis.settings import ConfigurationError, ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -61,6 +62,23 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         """A worker is gone: drop its live gauges, fold its other samples into the archive."""
         multiprocess_dir.archive_dead_worker(metrics_dir, worker.pid)
 
+    listener: list[MetricsServer] = []
+
+    def when_ready(server: Any) -> None:
+        """The master serves /metrics on METRICS_PORT (every worker's samples), not the API."""
+        listener.append(MetricsServer(settings.bind_host, settings.metrics_port).start())
+        server.log.info(
+            "metrics: serving /metrics on %s", bind(settings.bind_host, settings.metrics_port)[0]
+        )
+
+    def post_fork(server: Any, worker: Any) -> None:
+        for metrics_server in listener:
+            metrics_server.close_inherited()
+
+    def on_exit(server: Any) -> None:
+        for metrics_server in listener:
+            metrics_server.stop()
+
     return {
         "wsgi_app": app,
         "proc_name": proc_name,
@@ -85,4 +103,7 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         "control_socket_disable": True,
         "on_starting": on_starting,
         "child_exit": child_exit,
+        "when_ready": when_ready,
+        "post_fork": post_fork,
+        "on_exit": on_exit,
     }

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -66,6 +66,8 @@ class ServiceSettings(MigrationSettings):
 
     bind_host: str = "0.0.0.0"  # noqa: S104 - containers must listen on every interface
     port: int = Field(8080, ge=1, le=65535)
+    # /metrics is served on a port of its own (see metrics_server.py), never on PORT.
+    metrics_port: int = Field(9102, ge=1, le=65535)
     web_concurrency: int = Field(2, ge=1, le=64)
     worker_timeout: int = Field(30, ge=1, le=3600)
     graceful_timeout: int = Field(20, ge=1, le=3600)
@@ -88,6 +90,13 @@ class ServiceSettings(MigrationSettings):
     def trusted_proxies(self) -> tuple[Network, ...]:
         """The networks whose X-Forwarded-* headers are believed (FORWARDED_ALLOW_IPS)."""
         return proxy_networks(self.forwarded_allow_ips)
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _not_the_api_port(cls, value: int, info: ValidationInfo) -> int:
+        if value == info.data.get("port"):
+            raise ValueError("must differ from PORT: /metrics has a port of its own")
+        return value
 
     @field_validator("worker_tmp_dir")
     @classmethod

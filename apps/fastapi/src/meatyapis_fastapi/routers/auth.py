@@ -20,6 +20,7 @@ from meatyapis_fastapi.dependencies import (
     get_passwords,
     get_tokens,
     require_json,
+    unauthorized,
 )
 from meatyapis_fastapi.login_throttle import AttemptNotRecorded, LoginLimited, LoginThrottle
 from meatyapis_fastapi.models import User
@@ -27,11 +28,13 @@ from meatyapis_fastapi.oauth2 import (
     NO_STORE,
     TOKEN_REQUEST_BODY,
     TOKEN_RESPONSES,
+    granted_scopes,
     password_grant,
     token_error,
 )
 from meatyapis_fastapi.problems import problem_responses
 from meatyapis_fastapi.revocation import revoke_token
+from meatyapis_fastapi.roles import format_scope, parse_scope, scopes_of
 from meatyapis_fastapi.schemas import (
     LoginRequest,
     RegisterRequest,
@@ -135,9 +138,12 @@ def login(
     if not verified or user is None:
         raise token_error("invalid_grant", "invalid username or password")
     throttle.succeeded(attempt)
-    issued = tokens.issue(user.id, user.username, user.token_generation)
+    scopes = granted_scopes(credentials.scope, scopes_of(user.role))
+    issued = tokens.issue(user.id, user.username, user.token_generation, scopes)
     response.headers.update(NO_STORE)
-    return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
+    return TokenResponse(
+        access_token=issued.token, expires_in=issued.expires_in, scope=issued.scope
+    )
 
 
 def _unavailable(description: str, status: int, retry_after: int) -> Problem:
@@ -150,11 +156,19 @@ def _unavailable(description: str, status: int, retry_after: int) -> Problem:
 
 
 @router.get("/verify", response_model=TokenClaims, responses=problem_responses(401))
-def verify(claims: ClaimsDep) -> TokenClaims:
+def verify(claims: ClaimsDep, session: SessionDep) -> TokenClaims:
     """Check a bearer token (the catalog service calls this) and return its claims.
 
-    A token stands while its user exists under the same name and it has not been revoked."""
-    return claims
+    A token stands while its user exists under the same name and it has not been revoked.
+    `scope` holds the token's scopes that its user's role still grants: a role revoked since
+    the token was issued no longer counts.
+    """
+    role = session.scalar(select(User.role).where(User.id == int(claims.sub)))
+    if role is None:
+        raise unauthorized("the token's user no longer exists", "invalid_token")
+    still_granted = scopes_of(role)
+    current = [scope for scope in parse_scope(claims.scope) if scope in still_granted]
+    return claims.model_copy(update={"scope": format_scope(current)})
 
 
 @router.post("/logout", status_code=204, responses=problem_responses(401))
