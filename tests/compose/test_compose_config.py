@@ -213,7 +213,7 @@ def test_prometheus_3_gives_the_compose_services_the_target_labels_of_the_chart(
     for app, host in (("meatyapis-flask", "flask"), ("meatyapis-fastapi", "fastapi")):
         assert labels[app]["namespace"] == "compose"
         assert labels[app]["pod"] == f"{app}-0"
-        assert labels[app]["instance"] == f"{host}:8080"
+        assert labels[app]["instance"] == f"{host}:9102"  # the metrics port
         assert labels[app]["job"] == "kubernetes-pods"
     groups = httpx.get(f"{prometheus3}/api/v1/rules", timeout=10).json()["data"]["groups"]
     assert {g["name"] for g in groups} == {
