@@ -9,7 +9,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.fastapi.tests.helpers import PASSWORD, SECRET, migrate
-from tests.support.net import free_port
+from tests.support.net import concurrent_get_statuses, free_port
 from tests.support.processes import ServerProcess, wait_until
 
 pytestmark = pytest.mark.integration
@@ -115,14 +114,7 @@ def test_api_end_to_end(server: Server) -> None:
 def test_metric_totals_are_exact_across_workers(server: Server) -> None:
     requests = 300
     before = duration_counts(server).get(("/hello", "GET", "200"), 0.0)
-    # A new connection per request, so the kernel spreads them over the workers.
-    with httpx.Client(base_url=server.url, timeout=30, headers={"Connection": "close"}) as client:
-
-        def hit(_: int) -> int:
-            return client.get("/hello").status_code
-
-        with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(hit, range(requests)))
+    statuses = concurrent_get_statuses(server.url, ["/hello"] * requests, concurrency=8)
     assert statuses == [200] * requests
     after = duration_counts(server)[("/hello", "GET", "200")]
     assert after - before == requests
@@ -132,13 +124,8 @@ def test_metric_totals_are_exact_across_workers(server: Server) -> None:
 
 def test_cardinality_stays_bounded_after_random_404s(server: Server) -> None:
     before = duration_counts(server)
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-
-        def hit(_: int) -> int:
-            return client.get(f"/{uuid.uuid4().hex}/{uuid.uuid4().hex[:6]}").status_code
-
-        with ThreadPoolExecutor(4) as pool:
-            statuses = list(pool.map(hit, range(2000)))
+    paths = [f"/{uuid.uuid4().hex}/{uuid.uuid4().hex[:6]}" for _ in range(2000)]
+    statuses = concurrent_get_statuses(server.url, paths, concurrency=4)
     assert set(statuses) == {404}
     after = duration_counts(server)
     new_series = set(after) - set(before)

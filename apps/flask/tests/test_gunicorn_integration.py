@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.support.identity_stub import IdentityStub
-from tests.support.net import HOST, free_port
+from tests.support.net import HOST, concurrent_get_statuses, free_port
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServerProcess, wait_until
 
@@ -111,18 +111,6 @@ def total(samples: dict[str, float], name: str, **labels: str) -> float:
         for series, value in samples.items()
         if series.startswith(name + "{") and all(label in series for label in wanted)
     )
-
-
-def hammer(base_url: str, paths: list[str], concurrency: int = 16) -> list[int]:
-    """GET every path, each on a fresh connection so the kernel spreads them over workers."""
-    limits = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=base_url, limits=limits, timeout=30) as client:
-
-        def get(path: str) -> int:
-            return client.get(path).status_code
-
-        with ThreadPoolExecutor(concurrency) as pool:
-            return list(pool.map(get, paths))
 
 
 def test_api_over_gunicorn(served: Served) -> None:
@@ -225,7 +213,7 @@ def flood_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 def test_metric_totals_are_exact_across_workers(metrics_served: Served) -> None:
     requests = 400
     before = scrape(metrics_served.process)
-    statuses = hammer(metrics_served.base_url, ["/hello"] * requests)
+    statuses = concurrent_get_statuses(metrics_served.base_url, ["/hello"] * requests)
     assert statuses == [200] * requests
     after = scrape(metrics_served.process)
     served_by = {
@@ -257,11 +245,12 @@ def test_metric_totals_are_exact_across_workers(metrics_served: Served) -> None:
 
 def test_random_paths_do_not_create_series(flood_server: ServerProcess) -> None:
     url = f"http://{HOST}:{flood_server.env['PORT']}"
-    hammer(url, ["/hello", "/products/1", "/nothing"])  # series a flood could multiply
+    # Create the series a flood could multiply.
+    concurrent_get_statuses(url, ["/hello", "/products/1", "/nothing"])
     flood = 2000
     before = scrape(flood_server)
     paths = [f"/random/{uuid.uuid4().hex}/{i}" for i in range(flood)]
-    assert set(hammer(url, paths)) == {404}
+    assert set(concurrent_get_statuses(url, paths)) == {404}
     after = scrape(flood_server)
     # Every label set the flood uses existed after the single 404 above: not one new series.
     assert set(after) == set(before)
