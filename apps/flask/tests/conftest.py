@@ -110,7 +110,8 @@ def db_client(db_app: CatalogApp) -> FlaskClient:
     return db_app.test_client()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A process state in which shutdown has not begun, restored after the test."""
+    """A process state in which shutdown has not begun, restored after the test (every test:
+    the identity service's tests in the same process end their apps' lifespans)."""
     monkeypatch.setattr(lifecycle, "_shutting_down", threading.Event())
