@@ -1,0 +1,51 @@
+"""The access log is written in batches (the chassis's BatchedStreamHandler): the lines of the
+last requests a service answered before SIGTERM still reach its log, once each and whole, from
+every worker (gunicorn with gthread workers, gunicorn with uvicorn workers, two each)."""
+
+from __future__ import annotations
+
+import collections
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench import services
+from tests.support.net import HOST, free_port
+from tests.support.server_logs import log_entries
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 60
+
+
+@pytest.mark.parametrize("name", ["catalog", "identity"])
+def test_the_last_requests_before_sigterm_are_logged(name: str, tmp_path: Path) -> None:
+    if name == "catalog":
+        service = services.catalog_service(tmp_path, f"http://{HOST}:{free_port()}")
+    else:
+        service = services.identity_service(tmp_path)
+    request_ids = [f"last-{name}-{n}" for n in range(REQUESTS)]
+    with service:
+        for request_id in request_ids:
+            # A connection each, so that both workers answer some of them.
+            response = httpx.get(
+                service.url + "/hello",
+                headers={"X-Request-ID": request_id, "Connection": "close"},
+                timeout=10,
+            )
+            assert response.status_code == 200
+        service.process.signal(signal.SIGTERM)
+        assert service.process.wait(timeout=60) == 0
+    entries = log_entries(service.process.log_path)  # every line JSON: none torn or interleaved
+    logged = collections.Counter(
+        entry["request_id"] for entry in entries if entry["logger"].endswith(".access")
+    )
+    assert {request_id: logged[request_id] for request_id in request_ids} == dict.fromkeys(
+        request_ids, 1
+    )
+    answered_by = {
+        entry["process"] for entry in entries if entry.get("request_id") in set(request_ids)
+    }
+    assert len(answered_by) == services.STACK_WORKERS
