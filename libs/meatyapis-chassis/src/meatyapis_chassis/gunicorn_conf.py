@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from prometheus_client import values
+
 from meatyapis_chassis import multiprocess_dir
 from meatyapis_chassis.logs import logging_config
 from meatyapis_chassis.metrics import MULTIPROC_DIR_VARIABLE
@@ -30,14 +32,35 @@ def settings_or_exit(load: Callable[[], SettingsT]) -> SettingsT:
         sys.exit(str(err))
 
 
-def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path:
-    """PROMETHEUS_MULTIPROC_DIR, or a fresh temporary one; exported for the workers either way,
-    so that every worker's samples count whatever the environment says."""
-    directory = settings.prometheus_multiproc_dir or Path(
-        tempfile.mkdtemp(prefix=f"{proc_name}-metrics-")
-    )
-    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
+def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path | None:
+    """PROMETHEUS_MULTIPROC_DIR or, for several workers without one, a fresh temporary one;
+    exported for the workers either way, so that every worker's samples count whatever the
+    environment says. A single worker without one keeps its metrics in its own memory (one
+    server process per container: no files to write on every request, none to fold)."""
+    directory = settings.prometheus_multiproc_dir
+    if directory is None and settings.web_concurrency > 1:
+        directory = Path(tempfile.mkdtemp(prefix=f"{proc_name}-metrics-"))
+    if directory is None:
+        os.environ.pop(MULTIPROC_DIR_VARIABLE, None)
+    else:
+        os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
     return directory
+
+
+def choose_metric_values() -> None:
+    """In a new worker, before its app (and the app's metrics) load: where samples live.
+
+    prometheus_client decides between in-process and multiprocess values once, when it is
+    first imported, from the environment of that moment; the master imported it before
+    `metrics_directory` exported the directory, so each worker decides again. A worker names
+    its files by its pid, known here once: the library's default asks the kernel for it again
+    on every sample it writes (to notice a fork, which a worker never does).
+    """
+    if os.environ.get(MULTIPROC_DIR_VARIABLE):
+        pid = os.getpid()
+        values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)  # type: ignore[no-untyped-call]
+    else:
+        values.ValueClass = values.MutexValue
 
 
 def bind(host: str, port: int) -> list[str]:
@@ -54,12 +77,19 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
 
     def on_starting(server: Any) -> None:
         """Master start: an empty multiprocess directory, so old workers' samples do not count."""
+        if metrics_dir is None:
+            server.log.info("metrics: in the worker's memory (one worker, no multiprocess dir)")
+            return
         multiprocess_dir.reset(metrics_dir)
         server.log.info("metrics: wiped multiprocess directory %s", metrics_dir)
 
+    def post_fork(server: Any, worker: Any) -> None:
+        choose_metric_values()
+
     def child_exit(server: Any, worker: Any) -> None:
         """A worker is gone: drop its live gauges, fold its other samples into the archive."""
-        multiprocess_dir.archive_dead_worker(metrics_dir, worker.pid)
+        if metrics_dir is not None:
+            multiprocess_dir.archive_dead_worker(metrics_dir, worker.pid)
 
     return {
         "wsgi_app": app,
@@ -84,5 +114,6 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         # read-only root file system.
         "control_socket_disable": True,
         "on_starting": on_starting,
+        "post_fork": post_fork,
         "child_exit": child_exit,
     }
