@@ -30,7 +30,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
@@ -55,7 +55,7 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
-def get_tokens(request: Request) -> Tokens:
+async def get_tokens(request: Request) -> Tokens:
     tokens: Tokens = request.app.state.tokens
     return tokens
 
@@ -93,11 +93,14 @@ def unauthorized(detail: str, error: str | None = None) -> Problem:
     return Problem(401, detail, "unauthorized", headers={"WWW-Authenticate": challenge})
 
 
-def current_claims(
+async def current_claims(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     tokens: Annotated[Tokens, Depends(get_tokens)],
 ) -> TokenClaims:
-    """The verified claims of the caller's bearer token, or 401 with `WWW-Authenticate`."""
+    """The verified claims of the caller's bearer token, or 401 with `WWW-Authenticate`.
+
+    `async`: checking an HS256 signature is a few microseconds of CPU, cheaper on the event
+    loop than a hop to the thread pool (FastAPI runs every `def` dependency there)."""
     if not token:
         raise unauthorized("a bearer token is required")
     try:
@@ -109,9 +112,12 @@ def current_claims(
 
 def current_user(
     claims: Annotated[TokenClaims, Depends(current_claims)],
-    session: Annotated[Session, Depends(get_session)],
+    database: Annotated[Database, Depends(get_database)],
 ) -> User:
-    user = session.get(User, int(claims.sub))
+    """The caller's user row, read in one thread-pool hop (session opened, row read, closed):
+    a request-scoped session would take three (open, read, and close after the response)."""
+    with database.read() as session:
+        user = session.get(User, int(claims.sub))
     if user is None:
         raise unauthorized("the token's user no longer exists", "invalid_token")
     return user
