@@ -23,32 +23,36 @@ def init_request_context(app: Flask) -> None:
     app.teardown_request(_reset)
 
 
+# Each `request.x` and `g.x` goes through a context-local proxy: the hooks, run on every
+# request, read each value once.
 def _begin() -> None:
     request_id = accept_or_generate_request_id(request.headers.get(REQUEST_ID_HEADER))
-    g.request_id_token = request_id_var.set(request_id)
-    g.request_started = time.perf_counter()
+    g.request_context = (request_id_var.set(request_id), time.perf_counter())
 
 
 def _end(response: Response) -> Response:
     request_id = request_id_var.get()
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
-    started = g.get("request_started")
+    context = g.get("request_context")
+    req = request
+    headers = req.headers
+    rule = req.url_rule
     log_access(
         access_log,
-        method=request.method,
-        path=request.path,
+        method=req.method,
+        path=req.path,
         status=response.status_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else None,
-        route=request.url_rule.rule if request.url_rule else None,
-        client=request.remote_addr,
-        user_agent=request.user_agent.string,
-        traceparent=request.headers.get("traceparent"),
+        duration_ms=round((time.perf_counter() - context[1]) * 1000, 3) if context else None,
+        route=rule.rule if rule else None,
+        client=req.remote_addr,
+        user_agent=headers.get("User-Agent"),
+        traceparent=headers.get("traceparent"),
     )
     return response
 
 
 def _reset(_exc: BaseException | None) -> None:
-    token = g.pop("request_id_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+    context = g.pop("request_context", None)
+    if context is not None:
+        request_id_var.reset(context[0])
