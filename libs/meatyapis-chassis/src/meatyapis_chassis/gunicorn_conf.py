@@ -7,6 +7,7 @@ extra hooks). Every value comes from the validated settings.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gunicorn import glogging
 from prometheus_client import values
 
 from meatyapis_chassis import multiprocess_dir
@@ -30,6 +32,19 @@ def settings_or_exit(load: Callable[[], SettingsT]) -> SettingsT:
         return load()
     except ConfigurationError as err:
         sys.exit(str(err))
+
+
+class Logger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's logger, whose access line is built only when it would be written.
+
+    With `logconfig_dict` set, gunicorn builds the atoms of its access line (the request's
+    headers, a formatted date) for every request, and hands them to `gunicorn.access`, which the
+    services keep at WARNING (each app writes its own access line): work thrown away.
+    """
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.access_log.isEnabledFor(logging.INFO):
+            super().access(resp, req, environ, request_time)
 
 
 def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path | None:
@@ -109,6 +124,7 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),
         "logconfig_dict": logging_config(settings.log_level),
+        "logger_class": f"{__name__}.Logger",
         # gunicorn >= 25.1 opens a control socket by default ($XDG_RUNTIME_DIR/gunicorn.ctl or
         # $HOME/.gunicorn/gunicorn.ctl); the services do not use it, and containers run with a
         # read-only root file system.
