@@ -116,7 +116,7 @@ def current_user(
 ) -> User:
     """The caller's user row, read in one thread-pool hop (session opened, row read, closed):
     a request-scoped session would take three (open, read, and close after the response)."""
-    with database.read() as session:
+    with database.session() as session:
         user = session.get(User, int(claims.sub))
     if user is None:
         raise unauthorized("the token's user no longer exists", "invalid_token")
