@@ -110,9 +110,11 @@ def _asgi_requests(
 
 def fastapi_metric_costs() -> list[list[object]]:
     """prometheus-fastapi-instrumentator's middleware around an endpoint that does nothing."""
+    from meatyapis_chassis.gunicorn_conf import choose_metric_values
     from meatyapis_chassis.metrics import BUCKETS, UNRECORDED_PATHS, in_progress_gauge, new_registry
     from meatyapis_fastapi import metrics as ours
     from meatyapis_fastapi.app import create_app
+    from prometheus_client import values
     from prometheus_fastapi_instrumentator import metrics
     from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 
@@ -124,7 +126,7 @@ def fastapi_metric_costs() -> list[list[object]]:
 
     scope = {"type": "http", "method": "GET", "path": "/hello", "root_path": "",
              "headers": [(b"user-agent", b"wrk")], "query_string": b"", "app": service}  # fmt: skip
-    library_registry, our_registry = new_registry(), new_registry()
+    library_registry = new_registry()
     options = {
         "should_group_status_codes": False,
         "should_ignore_untemplated": False,
@@ -142,20 +144,29 @@ def fastapi_metric_costs() -> list[list[object]]:
         ],
         registry=library_registry,
     )
-    configured = ours.Instrumentation(
-        endpoint,
-        in_progress=ours.InProgress(in_progress_gauge(our_registry)),
-        **options,
-        excluded_handlers=["^(?:" + "|".join(map(re.escape, UNRECORDED_PATHS)) + ")$"],
-        instrumentations=[ours.record_requests(our_registry)],
-        registry=our_registry,
-    )
+
+    def configured() -> Any:
+        registry = new_registry()
+        return ours.Instrumentation(
+            endpoint,
+            in_progress=ours.InProgress(in_progress_gauge(registry)),
+            **options,
+            excluded_handlers=["^(?:" + "|".join(map(re.escape, UNRECORDED_PATHS)) + ")$"],
+            instrumentations=[ours.record_requests(registry)],
+            registry=registry,
+        )
+
+    multiprocess = configured()
+    values.ValueClass = values.MutexValue  # what a single worker without a directory uses
+    in_memory = configured()
+    choose_metric_values()  # multiprocess values again, for what is measured next
     bare = best_cpu_us(_asgi_requests(endpoint, scope), REQUESTS)
     return [
         [name, f"{best_cpu_us(_asgi_requests(app, scope), REQUESTS) - bare:.1f}"]
         for name, app in (
             ("as documented (metrics.latency + metrics.requests, a pattern per path)", documented),
-            ("as the identity service uses it (route and label children kept)", configured),
+            ("as the identity service uses it (route and label children kept)", multiprocess),
+            ("the same, metrics in the worker's memory (one worker, no directory)", in_memory),
         )
     ]
 
@@ -262,8 +273,8 @@ def tables() -> list[tuple[str, list[str], list[list[object]]]]:
         ("Per-request cost: the access line (log_access, JSON, to a file in append mode)",
          ["handler", "µs in the request's thread", "CPU µs per line, all threads"],
          access_line_costs(folder)),
-        ("Per-request cost: the metrics, multiprocess mode (CPU µs over the same request "
-         "without them)", ["library, used", "CPU µs per request"],
+        ("Per-request cost: the metrics, multiprocess mode unless noted (CPU µs over the same "
+         "request without them)", ["library, used", "CPU µs per request"],
          fastapi_metric_costs() + flask_metric_costs(folder)),
         ("Per-request cost: the identity service's user-row read, SQLite",
          ["way", "CPU µs per request"], user_read_costs(folder)),
