@@ -1,6 +1,8 @@
 """The access log is written in batches (the chassis's BatchedStreamHandler): the lines of the
 last requests a service answered before SIGTERM still reach its log, once each and whole, from
-every worker (gunicorn with gthread workers, gunicorn with uvicorn workers, two each)."""
+every worker (gunicorn with gthread workers, gunicorn with uvicorn workers, two each), and so do
+the lines each worker writes as it ends (a gthread worker ends through the interpreter's exit; a
+uvicorn worker raises the stop signal again once drained and ends by it)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from tests.support.server_logs import log_entries
 pytestmark = pytest.mark.integration
 
 REQUESTS = 60
+LAST_LINE = {"catalog": "Worker exiting", "identity": "Finished server process"}
 
 
 @pytest.mark.parametrize("name", ["catalog", "identity"])
@@ -49,3 +52,5 @@ def test_the_last_requests_before_sigterm_are_logged(name: str, tmp_path: Path) 
         entry["process"] for entry in entries if entry.get("request_id") in set(request_ids)
     }
     assert len(answered_by) == services.STACK_WORKERS
+    ended = {entry["process"] for entry in entries if LAST_LINE[name] in entry["message"]}
+    assert answered_by <= ended

@@ -103,7 +103,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:  # as StreamHandler: reported, never raised into the caller
             self.handleError(record)
             return
-        if self._pending_bytes + len(line) > PIPE_BUF:
+        if self._pending and self._pending_bytes + len(line) > PIPE_BUF:
             self._write_pending()
         self._pending.append(line)
         self._pending_bytes += len(line)
@@ -115,18 +115,17 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]  # created in Handler.__init__
             self._write_pending()
-            super().flush()
 
     def _write_pending(self) -> None:
         """Called with the handler's lock held."""
-        if not self._pending:
-            return
         text = "".join(self._pending)
         self._pending.clear()
         self._pending_bytes = 0
-        # A closed or broken stdout must not fail a request; its lines are lost, as they would be.
+        # A closed or broken stream must not fail a request (nor the flusher): its lines are
+        # lost, as they would be.
         with contextlib.suppress(OSError, ValueError):
-            self.stream.write(text)
+            if text:
+                self.stream.write(text)
             self.stream.flush()
 
     def _start_flusher(self) -> None:
@@ -159,7 +158,9 @@ def _flush_periodically(handler_ref: weakref.ref[BatchedStreamHandler]) -> None:
 _batched_handlers: weakref.WeakSet[BatchedStreamHandler] = weakref.WeakSet()
 
 
-def _flush_before_fork() -> None:
+def flush_batched() -> None:
+    """Write the lines every BatchedStreamHandler of this process holds (before a fork, and
+    before a process ends by a signal, which skips the interpreter's exit)."""
     for handler in list(_batched_handlers):
         handler.flush()
 
@@ -171,7 +172,7 @@ def _after_fork_in_child() -> None:
         handler._forked()
 
 
-os.register_at_fork(before=_flush_before_fork, after_in_child=_after_fork_in_child)
+os.register_at_fork(before=flush_batched, after_in_child=_after_fork_in_child)
 
 
 def logging_config(level: str) -> dict[str, Any]:
