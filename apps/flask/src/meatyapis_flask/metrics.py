@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, request
 from meatyapis_chassis.metrics import (
     BUCKETS,
     UNMATCHED_HANDLER,
@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry, Gauge
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
+
+IN_PROGRESS = "meatyapis.in_progress"
 
 
 def handler(req: Request) -> str:
@@ -53,11 +55,11 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
             if child is None:
                 child = in_progress_children[labels] = in_progress.labels(*labels)
             child.inc()
-            g.in_progress = child
+            request.environ[IN_PROGRESS] = child  # the request's own (`g` may be shared)
 
     @app.teardown_request
     def _finish(_exc: BaseException | None) -> None:
-        child = g.pop("in_progress", None)
+        child = request.environ.pop(IN_PROGRESS, None)
         if child is not None:
             child.dec()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from meatyapis_chassis.logs import log_access
 from meatyapis_chassis.request_id import (
     REQUEST_ID_HEADER,
@@ -23,19 +23,23 @@ def init_request_context(app: Flask) -> None:
     app.teardown_request(_reset)
 
 
-# Each `request.x` and `g.x` goes through a context-local proxy: the hooks, run on every
-# request, read each value once.
+# Each `request.x` goes through a context-local proxy: the hooks, run on every request, read each
+# value once. A request's own state is kept in its WSGI environ, not in `g`, which a request made
+# while another one runs (a test client inside a view) shares with it.
+CONTEXT = "meatyapis.request_context"
+
+
 def _begin() -> None:
     request_id = accept_or_generate_request_id(request.headers.get(REQUEST_ID_HEADER))
-    g.request_context = (request_id_var.set(request_id), time.perf_counter())
+    request.environ[CONTEXT] = (request_id_var.set(request_id), time.perf_counter())
 
 
 def _end(response: Response) -> Response:
     request_id = request_id_var.get()
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
-    context = g.get("request_context")
     req = request
+    context = req.environ.get(CONTEXT)
     headers = req.headers
     rule = req.url_rule
     log_access(
@@ -53,6 +57,6 @@ def _end(response: Response) -> Response:
 
 
 def _reset(_exc: BaseException | None) -> None:
-    context = g.pop("request_context", None)
+    context = request.environ.pop(CONTEXT, None)
     if context is not None:
         request_id_var.reset(context[0])
