@@ -43,6 +43,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     BIND_HOST=0.0.0.0 \
     PORT=8080 \
+    METRICS_PORT=9102 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc
 COPY --from=build /opt/venv /opt/venv
 # OpenShift runs an arbitrary UID in group 0: what the server writes belongs to group 0,
@@ -58,7 +59,8 @@ LABEL org.opencontainers.image.title="meatyapis-${APP}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 USER 10001:0
-EXPOSE 8080
+# The API, and /metrics on a port of its own.
+EXPOSE 8080 9102
 
 # What is each app's own: its SQLite file, its description, its command (exec form: no ${APP}).
 FROM runtime AS app-flask

@@ -5,8 +5,9 @@ access log, served by the service's own gunicorn config and uvicorn worker.
 
 - `GET /hello`: FastAPI's hello world (`async def`, a dict).
 - `GET /users/me`: the same work as the service's endpoint, written plainly: the bearer token's
-  HS256 signature and claims checked with PyJWT, the user row read by primary key through
-  SQLAlchemy from DATABASE_URL, the row answered through the service's response model.
+  HS256 signature and claims checked with PyJWT, the user row and the token's revocation entry
+  read by primary key through SQLAlchemy from DATABASE_URL (the user must still bear the
+  token's name and generation), the row answered through the service's response model.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import FastAPI, Header, HTTPException
-from meatyapis_fastapi.models import User
+from meatyapis_fastapi.models import RevokedToken, User
 from meatyapis_fastapi.schemas import UserOut
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -46,12 +47,19 @@ def me(authorization: Annotated[str, Header()]) -> Any:
             secret,
             algorithms=["HS256"],
             issuer="meatyapis-fastapi",
-            options={"require": ["exp", "iat", "sub", "jti", "iss"]},
+            options={"require": ["exp", "iat", "sub", "jti", "iss", "gen"]},
         )
     except jwt.PyJWTError as err:
         raise HTTPException(401, str(err)) from err
     with Session(engine) as session:
         user = session.get(User, int(claims["sub"]))
-    if scheme.lower() != "bearer" or user is None:
-        raise HTTPException(401, "unknown user")
+        revoked = session.get(RevokedToken, claims["jti"]) is not None
+    if (
+        scheme.lower() != "bearer"
+        or user is None
+        or user.username != claims["username"]
+        or user.token_generation != claims["gen"]
+        or revoked
+    ):
+        raise HTTPException(401, "the token does not stand")
     return user

@@ -166,7 +166,7 @@ def fastapi_metric_costs() -> list[list[object]]:
         for name, app in (
             ("as documented (metrics.latency + metrics.requests, a pattern per path)", documented),
             ("as the identity service uses it (route and label children kept)", multiprocess),
-            ("the same, metrics in the worker's memory (one worker, no directory)", in_memory),
+            ("the same with in-memory values (one process, no multiprocess directory)", in_memory),
         )
     ]
 
@@ -210,7 +210,12 @@ def user_read_costs(folder: Path) -> list[list[object]]:
     upgrade(f"sqlite:///{path}", "meatyapis_fastapi")
     database = Database(f"sqlite:///{path}")
     with database.write() as session:
-        user = User(username="costs", email="costs@example.com", password_hash="-")  # noqa: S106
+        user = User(
+            username="costs",
+            username_key="costs",
+            email="costs@example.com",
+            password_hash="-",  # noqa: S106 - never logs in
+        )
         session.add(user)
         session.flush()
         user_id = user.id

@@ -379,8 +379,9 @@ def drive_all(servers: Sequence[Service], path: str = "/hello") -> tuple[wrk.Wrk
 
 
 def deployment(report: Report, work: Path) -> None:
-    """One pod of WORKERS workers (multiprocess metrics) against WORKERS pods of one worker each
-    (in-process metrics, no directory), on /hello, with the memory of each."""
+    """One pod of WORKERS workers against WORKERS pods of one worker each, on /hello, with the
+    memory of each. Every pod has its multiprocess directory, which its master's metrics
+    listener reads (what in-memory metric values would cost is in bench.costs)."""
     rows: list[list[object]] = []
     memory_rows: list[list[object]] = []
     for app in ("flask", "fastapi"):
@@ -393,9 +394,9 @@ def deployment(report: Report, work: Path) -> None:
         singles = []
         for n in range(WORKERS):
             folder = work / f"{app}-single-{n}"
-            env = service_env(app, folder, db, workers=1)
-            env.pop("PROMETHEUS_MULTIPROC_DIR")
-            singles.append(start(f"{app}-single-{n}", folder, env))
+            singles.append(
+                start(f"{app}-single-{n}", folder, service_env(app, folder, db, workers=1))
+            )
         sides = {"pod": [pod], "pods": singles}
         results: dict[str, list[wrk.WrkResult]] = {"pod": [], "pods": []}
         peaks: dict[str, Memory] = {}
@@ -412,14 +413,13 @@ def deployment(report: Report, work: Path) -> None:
                     log(f"round {round_no + 1}/{ROUNDS} {app} {side}: {result.summary()}")
                     report.commands.add(_generic(result.command))
         one, many = results["pod"], results["pods"]
-        rows.append([name, f"1 pod x {WORKERS} workers (multiprocess metrics)", f"{rps(one):.0f}",
+        rows.append([name, f"1 pod x {WORKERS} workers", f"{rps(one):.0f}",
                      "1.00", f"{p99(one):.1f}", f"{cpu_us(one):.0f}",
                      f"{at_rest['pod'].pod:.0f}", errors(one)])  # fmt: skip
-        rows.append([name, f"{WORKERS} pods x 1 worker (in-process metrics)", f"{rps(many):.0f}",
+        rows.append([name, f"{WORKERS} pods x 1 worker", f"{rps(many):.0f}",
                      f"{rps(many) / rps(one):.2f}", f"{p99(many):.1f}", f"{cpu_us(many):.0f}",
                      f"{pods_at_rest:.0f}", errors(many)])  # fmt: skip
-        for label, side in ((f"{WORKERS} workers (multiprocess metrics)", "pod"),
-                            ("1 worker (in-process metrics)", "pods")):  # fmt: skip
+        for label, side in ((f"{WORKERS} workers", "pod"), ("1 worker", "pods")):
             rest, loaded = at_rest[side], peaks[side]
             memory_rows.append([name, label, f"{rest.master:.0f}",
                                 " / ".join(f"{w:.0f}" for w in rest.workers), f"{rest.pod:.0f}",
@@ -451,7 +451,7 @@ class Scrapes:
     failed: int  # scrapes answered with anything but 200
 
 
-def scrape_times(url: str, count: int) -> Scrapes:
+def scrape_times(metrics_url: str, count: int) -> Scrapes:
     """`count` sequential GET /metrics: latency percentiles, body size, series, failures."""
     times = []
     body = ""
@@ -459,7 +459,7 @@ def scrape_times(url: str, count: int) -> Scrapes:
     with httpx.Client(timeout=30) as client:
         for _ in range(count):
             started = time.perf_counter()
-            response = client.get(url + "/metrics")
+            response = client.get(metrics_url)
             times.append((time.perf_counter() - started) * 1000)
             if response.status_code == 200:
                 body = response.text
@@ -472,10 +472,10 @@ def scrape_times(url: str, count: int) -> Scrapes:
     return Scrapes(times[len(times) // 2], times[p99_at], len(body), series, failed)
 
 
-def hello_count(url: str) -> float:
+def hello_count(metrics_url: str) -> float:
     """GET /hello 200s counted by http_request_duration_seconds_count, all workers together."""
     for _ in range(3):  # a failed scrape is counted in the tables; here only the count matters
-        response = httpx.get(url + "/metrics", timeout=30)
+        response = httpx.get(metrics_url, timeout=30)
         if response.status_code == 200:
             break
     text = response.text if response.status_code == 200 else ""
@@ -530,7 +530,7 @@ def metrics_scrapes(report: Report, work: Path) -> None:
         server = start(f"{service}-scrape", folder, env_of(folder, db, workers=SCRAPE_WORKERS))
         with running(server):
             served = drive(server, "/hello", SCRAPE_REQUESTS)
-            scrapes = scrape_times(server.url, SCRAPES)
+            scrapes = scrape_times(server.metrics_url, SCRAPES)
             files, apparent, allocated = directory_size(server.metrics_dir)
             rows.append([service, SCRAPE_WORKERS, served, worker_boots(server) - SCRAPE_WORKERS,
                          f"{scrapes.p50_ms:.1f}", f"{scrapes.p99_ms:.1f}", scrapes.failed,
@@ -572,12 +572,12 @@ def recycling(report: Report, work: Path) -> None:
                 served += result.requests - result.errors["status"]
                 files, apparent, allocated = directory_size(server.metrics_dir)
                 if checkpoint in (1, RECYCLE_CHECKPOINTS // 2, RECYCLE_CHECKPOINTS):
-                    scrapes = scrape_times(server.url, 20)
+                    scrapes = scrape_times(server.metrics_url, 20)
                     rows.append([service, f"{checkpoint * RECYCLE_CHUNK_SECONDS:.0f}",
                                  worker_boots(server) - WORKERS, files, f"{apparent / 1024:.0f}",
                                  f"{allocated / 1024:.0f}", scrapes.series,
                                  f"{scrapes.p50_ms:.1f}", scrapes.failed, served,
-                                 f"{hello_count(server.url):.0f}"])  # fmt: skip
+                                 f"{hello_count(server.metrics_url):.0f}"])  # fmt: skip
     report.table(
         f"Multiprocess directory while workers recycle (MAX_REQUESTS={RECYCLE_MAX_REQUESTS}, "
         f"{WORKERS} workers, wrk -c8 on /hello)",
@@ -733,8 +733,7 @@ def write_results(report: Report, started: float, env_text: str) -> None:
         "bench.raw_asgi:app`",
         "Bare frameworks: `python -m gunicorn --config python:meatyapis_<app>.gunicorn_conf "
         "bench.bare_<app>:app` (the service's own server config, worker class and hooks)",
-        "Pods of one worker: `meatyapis-<app> serve` with WEB_CONCURRENCY=1 and no "
-        "PROMETHEUS_MULTIPROC_DIR (metrics in the worker's memory)",
+        "Pods of one worker: `meatyapis-<app> serve` with WEB_CONCURRENCY=1",
         "Profiles: `uv run --frozen python -m bench.profile <app> <path>` (py-spy, one worker)",
         "Per-request costs: `uv run --frozen python -m bench.costs` (in one process)",
         "Environment of every server: PORT, BIND_HOST=127.0.0.1, WEB_CONCURRENCY, DATABASE_URL "

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from meatyapis_chassis.database import Database
 from meatyapis_chassis.migrations import upgrade
 
 from tests.support.net import HOST, free_port
@@ -42,6 +43,11 @@ class Service:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def metrics_url(self) -> str:
+        """`/metrics`, on the port of its own (METRICS_PORT) gunicorn's master serves it."""
+        return self.process.metrics_url
+
+    @property
     def metrics_dir(self) -> Path | None:
         directory = self.env.get("PROMETHEUS_MULTIPROC_DIR")
         return Path(directory) if directory else None
@@ -57,6 +63,7 @@ class Service:
 def _base_env(workdir: Path, port: int, workers: int, metrics: bool) -> dict[str, str]:
     return {
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
         "BIND_HOST": HOST,
         "WEB_CONCURRENCY": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
@@ -217,7 +224,6 @@ def bare_flask_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Ser
 
 def seed_product(database_url: str, name: str = "bench-product", quantity: int = 0) -> int:
     """Insert one product straight into the catalog's database (no write token needed)."""
-    from meatyapis_chassis.database import Database
     from meatyapis_flask.models import Product
 
     database = Database(database_url)
@@ -235,15 +241,16 @@ def seed_product(database_url: str, name: str = "bench-product", quantity: int =
 def seed_user(database_url: str, username: str = "bench-reader") -> str:
     """Insert one user straight into the identity database and return a bearer token for it,
     signed with TOKEN_SECRET: what the service and the bare baseline both accept."""
-    from meatyapis_chassis.database import Database
     from meatyapis_fastapi.models import User
     from meatyapis_fastapi.security import Tokens
+    from meatyapis_fastapi.usernames import canonical
 
     database = Database(database_url)
     try:
         with database.write() as session:
             user = User(
                 username=username,
+                username_key=canonical(username),
                 email=f"{username}@example.com",
                 password_hash="-",  # noqa: S106 - no login: the token is issued here
             )
@@ -252,20 +259,35 @@ def seed_user(database_url: str, username: str = "bench-reader") -> str:
             user_id: int = user.id
     finally:
         database.dispose()
-    return Tokens(TOKEN_SECRET, 3600).issue(user_id, username).token
+    return Tokens(TOKEN_SECRET, 3600).issue(user_id, username, generation=0).token
 
 
-def register_and_login(identity_url: str, username: str = "bench") -> str:
-    """Register `username` on the identity service and return a bearer token for it."""
-    with httpx.Client(base_url=identity_url, timeout=30) as client:
+def grant_role(identity: Service, username: str, role: str) -> None:
+    """`meatyapis-fastapi users grant`, on the identity service's database."""
+    from meatyapis_fastapi.accounts import grant
+
+    database = Database(identity.env["DATABASE_URL"])
+    try:
+        with database.session() as session:
+            grant(session, username, role)
+    finally:
+        database.dispose()
+
+
+def register_and_login(identity: Service, username: str = "bench", role: str = "editor") -> str:
+    """Register `username` on the identity service, give it `role` (an editor may write the
+    catalog) and return a bearer token for it."""
+    with httpx.Client(base_url=identity.url, timeout=30) as client:
         registered = client.post(
             "/register",
             json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
         )
         if registered.status_code not in (201, 409):
             raise RuntimeError(f"register: {registered.status_code} {registered.text}")
-        grant = {"grant_type": "password", "username": username, "password": PASSWORD}
-        login = client.post("/login", data=grant)
+        if role != "reader":
+            grant_role(identity, username, role)
+        form = {"grant_type": "password", "username": username, "password": PASSWORD}
+        login = client.post("/login", data=form)
         login.raise_for_status()
         token: str = login.json()["access_token"]
     return token

@@ -1,9 +1,11 @@
 """Debian's chromium, driven by selenium through Debian's chromedriver, headless.
 
 Every page load is watched the way a person with the developer tools open would watch it: the
-console (any error fails the test) and the network log (any request to a host other than
-127.0.0.1 fails the test). Outside hosts cannot be reached anyway: the browser resolves every
-name but 127.0.0.1 to nothing, so a stray CDN link fails fast instead of waiting.
+console (any error fails the test, a Content-Security-Policy violation included), every
+`securitypolicyviolation` event the page fires (recorded from before the page's own scripts
+run), and the network log (any request to a host other than 127.0.0.1 fails the test).
+Outside hosts cannot be reached anyway: the browser resolves every name but 127.0.0.1 to
+nothing, so a stray CDN link fails fast instead of waiting.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 30  # upper bound for a page or an answer to appear; not a speed target
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error"}
+# Runs in every document before its own scripts (DevTools, so no CSP applies to it): the page's
+# CSP violation reports, kept where the test can read them.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+});
+"""
 
 
 def require_browser() -> None:
@@ -41,6 +51,7 @@ class Browser:
     screenshots: Path
     requests: list[str] = field(default_factory=list)
     console: list[dict[str, object]] = field(default_factory=list)
+    documents: dict[str, dict[str, str]] = field(default_factory=dict)  # url -> its headers
 
     def open(self, url: str) -> None:
         self.driver.get(url)
@@ -74,6 +85,25 @@ class Browser:
             message = json.loads(entry["message"])["message"]
             if message["method"] == "Network.requestWillBeSent":
                 self.requests.append(message["params"]["request"]["url"])
+            elif (
+                message["method"] == "Network.responseReceived"
+                and message["params"]["type"] == "Document"
+            ):
+                response = message["params"]["response"]
+                headers = {name.lower(): value for name, value in response["headers"].items()}
+                self.documents[response["url"]] = headers
+
+    def csp_violations(self) -> list[str]:
+        """The CSP violations the current document reported (directive and blocked URI)."""
+        found = self.driver.execute_script("return window.__cspViolations || []")
+        assert isinstance(found, list)
+        return [str(item) for item in found]
+
+    def document_headers(self, url: str) -> dict[str, str]:
+        """The response headers of the page loaded from `url` (lower-case names)."""
+        self.collect()
+        assert url in self.documents, f"no page loaded from {url}: {sorted(self.documents)}"
+        return self.documents[url]
 
     def outside_requests(self) -> list[str]:
         self.collect()
@@ -95,9 +125,11 @@ class Browser:
         ]
 
     def assert_clean(self, expected_failures: Iterable[str] = ()) -> None:
-        """Nothing left 127.0.0.1 and the console holds no error."""
+        """Nothing left 127.0.0.1, the page broke no rule of its CSP and the console holds no
+        error (a CSP violation is one)."""
         outside = self.outside_requests()
         assert outside == [], f"requests that left 127.0.0.1: {outside}"
+        assert self.csp_violations() == [], "the page broke its Content-Security-Policy"
         errors = self.console_errors(expected_failures)
         assert errors == [], f"console errors: {errors}"
         assert self.requests, "the network log recorded no request at all"
@@ -127,6 +159,9 @@ def chromium(screenshots: Path, *, javascript: bool = True) -> Iterator[Browser]
             "prefs", {"profile.managed_default_content_settings.javascript": 2}
         )
     driver = webdriver.Chrome(options=options, service=DriverService(CHROMEDRIVER))
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CSP_VIOLATIONS}
+    )
     try:
         yield Browser(driver, screenshots)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from meatyapis_chassis.security_headers import CONTENT_SECURITY_POLICY
 from selenium.webdriver.common.by import By
 
 from tests.browser.chrome import chromium
@@ -44,3 +45,55 @@ def test_a_json_route_opened_in_the_browser_logs_no_error(stack: Stack) -> None:
         browser.open(f"{stack.identity.url}/hello")
         assert "Hello, World!" in browser.driver.find_element(By.TAG_NAME, "body").text
         browser.assert_clean()
+
+
+HTML_PAGES = ("catalog /", "catalog /docs", "identity /docs")
+
+
+def page_url(stack: Stack, page: str) -> str:
+    service, path = page.split(" ")
+    return f"{getattr(stack, service).url}{path}"
+
+
+@pytest.mark.parametrize("page", HTML_PAGES)
+def test_every_html_page_sends_its_policy_and_keeps_to_it(stack: Stack, page: str) -> None:
+    """The page works under its own CSP (no violation reported), which refuses framing."""
+    url = page_url(stack, page)
+    with chromium(stack.screenshots) as browser:
+        browser.open(url)
+        browser.wait_for("main h1, .opblock")  # the welcome page's heading, Swagger UI's operations
+        headers = browser.document_headers(url)
+        assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-content-type-options"] == "nosniff"
+        browser.assert_clean()
+
+
+@pytest.mark.parametrize("page", HTML_PAGES)
+def test_the_policy_is_enforced(stack: Stack, page: str) -> None:
+    """The control: what the CSP forbids (an inline script, a script of another origin, being
+    framed) is refused by the browser and reported, so "no violation" above means something."""
+    url = page_url(stack, page)
+    with chromium(stack.screenshots) as browser:
+        browser.open(url)
+        browser.wait_for("body")
+        browser.driver.execute_script(
+            """
+            const inline = document.createElement("script");
+            inline.textContent = "window.__inlineRan = true";
+            document.body.appendChild(inline);
+            const frame = document.createElement("iframe");
+            frame.src = location.href;
+            document.body.appendChild(frame);
+            """
+        )
+        browser.wait_until(
+            lambda: any(v.startswith("script-src-elem") for v in browser.csp_violations()),
+            "the inline script was not reported",
+        )
+        assert browser.driver.execute_script("return window.__inlineRan === undefined")
+        framed = browser.driver.execute_script(
+            "try { return frames[0].document.body.innerHTML.length } catch (e) { return -1 }"
+        )
+        assert framed in (-1, 0), "the page could be framed"

@@ -16,6 +16,25 @@ NAMESPACE = "monitoring"
 RELEASE = "monitoring"
 PROMETHEUS = "monitoring-prometheus"
 GRAFANA = "monitoring-grafana"
+# Values that switch on what a production install uses, shared by the feature tests.
+PRODUCTION = {
+    "watchNamespaces": ["meatyapis", "payments"],
+    "alertmanager": {
+        "enabled": True,
+        "receiver": {"name": "team", "webhook_configs": [{"url": "https://hooks.example/x"}]},
+    },
+    "grafana": {
+        "admin": {"existingSecret": "grafana-admin"},
+        "persistence": {"enabled": True, "size": "2Gi"},
+        "ingress": {"enabled": True, "host": "g.example.com", "tlsSecretName": "g-tls"},
+    },
+    "prometheus": {
+        "extraScrapeConfigs": [{"job_name": "extra", "static_configs": [{"targets": ["x:1"]}]}],
+        "extraRuleGroups": [{"name": "extra", "rules": [{"record": "a:b", "expr": "up"}]}],
+        "retention": {"time": "30d", "size": "40GB"},
+        "persistence": {"size": "50Gi"},
+    },
+}
 
 
 def scenario_id(path: Path) -> str:

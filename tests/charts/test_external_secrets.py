@@ -59,7 +59,7 @@ def test_database_urls_and_the_signing_key_come_from_external_secrets(
     ]
     assert secret_ref(rendered, "fastapi", "TOKEN_SECRET")["name"] == "meatyapis-fastapi-token"
     assert find_objects(rendered, "Job", "meatyapis-fastapi-token-generator") == []
-    assert find_objects(rendered, "Role") == []
+    assert find_objects(rendered, "Role", "meatyapis-fastapi-token-generator") == []
 
 
 def test_they_are_hooks_ahead_of_the_migration_jobs_that_read_them(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.charts.meatyapis import (
@@ -78,7 +80,10 @@ def test_scratch_volumes_are_emptydirs(defaults: list[dict], component: str) -> 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_probes_prestop_and_grace_period(defaults: list[dict], component: str) -> None:
     c = container(defaults, component)
-    assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert c["ports"] == [
+        {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9102, "protocol": "TCP"},
+    ]
     assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
@@ -187,8 +192,8 @@ def test_token_secret_generated_in_cluster_by_a_hook_job(defaults: list[dict]) -
         assert weight < int(hooks["helm.sh/hook-weight"])
 
 
-def test_only_the_token_generator_gets_a_service_account_token(defaults: list[dict]) -> None:
-    """No pod automounts a token; the key generator's container mounts a projected one."""
+def test_only_the_secret_generators_get_a_service_account_token(defaults: list[dict]) -> None:
+    """No pod automounts a token; the generators' containers mount a projected one."""
     with_token = set()
     for obj in defaults:
         spec = obj.get("spec", {}).get("template", {}).get("spec") or obj.get("spec", {})
@@ -199,7 +204,35 @@ def test_only_the_token_generator_gets_a_service_account_token(defaults: list[di
                 for c in spec["containers"]
                 if any(m["mountPath"] == TOKEN_PATH for m in c.get("volumeMounts", []))
             }
-    assert with_token == {("meatyapis-fastapi-token-generator", "generate")}
+    assert with_token == {
+        ("meatyapis-fastapi-token-generator", "generate"),
+        ("meatyapis-fastapi-admin-generator", "generate"),
+    }
+
+
+def test_the_first_admin_s_password_is_generated_in_cluster_for_migrate_only(
+    defaults: list[dict],
+) -> None:
+    """Never a default password, never a Helm-managed Secret; the server does not see it."""
+    job = find_object(defaults, "Job", "meatyapis-fastapi-admin-generator")
+    (gen,) = job["spec"]["template"]["spec"]["containers"]
+    generated = {e["name"]: e.get("value") for e in gen["env"]}
+    assert generated["SECRET_NAME"] == "meatyapis-fastapi-admin"
+    assert generated["SECRET_RANDOM_KEYS"] == "password"
+    assert json.loads(generated["SECRET_LITERALS"]) == {"username": "admin"}
+    role = find_object(defaults, "Role", "meatyapis-fastapi-admin-generator")
+    assert role["rules"][0]["resourceNames"] == ["meatyapis-fastapi-admin"]
+    (migrate,) = pod_spec(defaults, "fastapi")["initContainers"]
+    env = {e["name"]: e for e in migrate["env"]}
+    assert env["BOOTSTRAP_ADMIN_USERNAME"]["value"] == "admin"
+    assert env["BOOTSTRAP_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "meatyapis-fastapi-admin", "key": "password"
+    }  # fmt: skip
+    server = {e["name"] for e in container(defaults, "fastapi").get("env", [])}
+    assert not server & {"BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_PASSWORD"}
+    assert "BOOTSTRAP_ADMIN_PASSWORD" not in json.dumps(config(defaults, "fastapi"))
+    flask_migrate = pod_spec(defaults, "flask")["initContainers"][0]
+    assert "BOOTSTRAP_ADMIN_PASSWORD" not in json.dumps(flask_migrate)
 
 
 def test_helm_test_pod_runs_the_round_trip(defaults: list[dict]) -> None:
@@ -207,9 +240,9 @@ def test_helm_test_pod_runs_the_round_trip(defaults: list[dict]) -> None:
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     (c,) = pod["spec"]["containers"]
     script = c["command"][2]
-    for step in ("/readyz", "/register", "/login", "/products", "Bearer"):
+    for step in ("/readyz", "/register", "/login", "/products", "Bearer", "403", "ADMIN_PASSWORD"):
         assert step in script
-    env = {e["name"]: e["value"] for e in c["env"]}
+    env = {e["name"]: e["value"] for e in c["env"] if "value" in e}
     assert env["FASTAPI_URL"] == config(defaults, "flask")["IDENTITY_URL"]
     assert env["FLASK_URL"].startswith("http://meatyapis-flask.")
     assert c["securityContext"]["readOnlyRootFilesystem"] is True

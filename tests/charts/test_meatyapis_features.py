@@ -104,6 +104,11 @@ def test_pdb_min_available_and_existing_token_secret(production: list[dict]) -> 
     env = {e["name"]: e for e in container(production, "fastapi")["env"]}
     assert env["TOKEN_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "meatyapis-token"
     assert not find_objects(production, "Job", "meatyapis-fastapi-token-generator")
+    (migrate,) = find_objects(production, "Job", "meatyapis-fastapi-migrate")
+    (container_,) = migrate["spec"]["template"]["spec"]["containers"]
+    admin = {e["name"]: e for e in container_["env"]}["BOOTSTRAP_ADMIN_PASSWORD"]
+    assert admin["valueFrom"]["secretKeyRef"] == {"name": "meatyapis-admin", "key": "password"}
+    assert not find_objects(production, "Job", "meatyapis-fastapi-admin-generator")
     assert not find_objects(production, "Role")
 
 
@@ -183,42 +188,80 @@ def test_extra_env_volumes_scheduling() -> None:
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_metrics_port_path_service_annotations_and_networkpolicy_agree(component: str) -> None:
-    """The observability contract: one port and path everywhere Prometheus looks."""
-    values = {"metrics": {"serviceMonitor": {"enabled": True}},
-              component: {"containerPort": 9000, "service": {"port": 80}}}  # fmt: skip
+    """The observability contract: one port and path everywhere Prometheus looks, and that port
+    is not the API's."""
+    ports = {"containerPort": 9000, "metricsPort": 9100, "service": {"port": 80}}
+    values = {"metrics": {"serviceMonitor": {"enabled": True}}, component: ports}
     objs = objects(values)
     name = f"meatyapis-{component}"
     c = container(objs, component)
-    (port,) = c["ports"]
+    http, metrics = c["ports"]
+    assert (http["name"], http["containerPort"]) == ("http", 9000)
+    assert (metrics["name"], metrics["containerPort"]) == ("metrics", 9100)
     annotations = deployment(objs, component)["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
-    assert annotations["prometheus.io/port"] == str(port["containerPort"]) == "9000"
-    assert config(objs, component)["PORT"] == "9000"
+    assert annotations["prometheus.io/port"] == str(metrics["containerPort"])
+    assert (config(objs, component)["PORT"], config(objs, component)["METRICS_PORT"]) == (
+        "9000", "9100"
+    )  # fmt: skip
     assert annotations["prometheus.io/path"] == "/metrics"
     service = find_object(objs, "Service", name)
     assert service["spec"]["ports"] == [
-        {"name": "http", "port": 80, "targetPort": port["name"], "protocol": "TCP"}
+        {"name": "http", "port": 80, "targetPort": http["name"], "protocol": "TCP"},
+        {"name": "metrics", "port": 9100, "targetPort": metrics["name"], "protocol": "TCP"},
     ]  # fmt: skip
     monitor = find_object(objs, "ServiceMonitor", name)
     (endpoint,) = monitor["spec"]["endpoints"]
-    assert endpoint["port"] == service["spec"]["ports"][0]["name"]
+    assert endpoint["port"] == "metrics"
     assert endpoint["path"] == annotations["prometheus.io/path"]
     assert (
         monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     )
     np = find_object(objs, "NetworkPolicy", name)
-    scrape = next(r for r in np["spec"]["ingress"] if "namespaceSelector" in r["from"][0])
-    assert scrape["from"][0]["namespaceSelector"] == {
-        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+    api, scrape = np["spec"]["ingress"]
+    assert api["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert not any("namespaceSelector" in peer for peer in api["from"])  # no way in is enabled
+    (prometheus,) = scrape["from"]
+    assert prometheus == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/component": "prometheus"}},
     }  # fmt: skip
-    assert scrape["ports"] == [{"port": port["name"], "protocol": "TCP"}]
-    if component == "fastapi":  # the catalog's egress to identity uses the same port
+    assert scrape["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    if component == "fastapi":  # the catalog's egress to identity uses the API port
         flask_np = find_object(objs, "NetworkPolicy", "meatyapis-flask")
         assert {"port": 9000, "protocol": "TCP"} in [
             p for rule in flask_np["spec"]["egress"] for p in rule["ports"]
         ]
         url = f"http://meatyapis-fastapi.{NAMESPACE}.svc.cluster.local:80"
         assert config(objs, "flask")["IDENTITY_URL"] == url
+
+
+def test_the_metrics_port_admits_the_monitoring_chart_s_prometheus_only() -> None:
+    """The default selectors pick charts/monitoring's Prometheus pods (in the monitoring
+    namespace) and not its Grafana, nor any other pod there."""
+    prometheus_pod = find_object(monitoring_objects(), "StatefulSet", "monitoring-prometheus")[
+        "spec"]["template"]["metadata"]["labels"]  # fmt: skip
+    grafana_pod = find_object(monitoring_objects(), "Deployment", "monitoring-grafana")["spec"][
+        "template"]["metadata"]["labels"]  # fmt: skip
+    for component in COMPONENTS:
+        np = find_object(objects(), "NetworkPolicy", f"meatyapis-{component}")
+        (scrape,) = [r for r in np["spec"]["ingress"] if r["ports"][0]["port"] == "metrics"]
+        (peer,) = scrape["from"]
+        assert selected(peer["namespaceSelector"], {"kubernetes.io/metadata.name": "monitoring"})
+        assert selected(peer["podSelector"], prometheus_pod)
+        assert not selected(peer["podSelector"], grafana_pod)
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_kube_prometheus_stack_selectors_replace_the_default(component: str) -> None:
+    """kube-prometheus-stack labels its Prometheus pods `app.kubernetes.io/name: prometheus`."""
+    values = {"networkPolicy": {"monitoringPodSelector": {"matchLabels": {
+        "app.kubernetes.io/component": None, "app.kubernetes.io/name": "prometheus"}}}}  # fmt: skip
+    np = find_object(objects(values), "NetworkPolicy", f"meatyapis-{component}")
+    (scrape,) = [r for r in np["spec"]["ingress"] if r["ports"][0]["port"] == "metrics"]
+    assert scrape["from"][0]["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "prometheus"}
+    }  # fmt: skip
 
 
 def test_metrics_disabled_turns_everything_off() -> None:
@@ -342,7 +385,8 @@ def test_openshift_network_policy_peers_replace_the_defaults(
     assert selected_namespaces(router["namespaceSelector"]) == {"openshift-ingress"}
     (prometheus,) = scrape["from"]
     assert prometheus == {
-        "namespaceSelector": {"matchLabels": {"network.openshift.io/policy-group": "monitoring"}}
+        "namespaceSelector": {"matchLabels": {"network.openshift.io/policy-group": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
     }
     assert selected_namespaces(prometheus["namespaceSelector"]) == {"openshift-monitoring"}
 

@@ -23,6 +23,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
      ["alertmanager.receiver.name"]),
     ("empty-admin-user", {"grafana": {"admin": {"user": ""}}}, ["grafana.admin.user"]),
     # the schema: unknown keys and wrong types, named
+    ("api-server-not-a-cidr", {"networkPolicy": {"apiServerCidrs": ["10.0.0.1"]}},
+     ["networkPolicy.apiServerCidrs", "10.0.0.1"]),
     ("typo", {"prometheus": {"retension": {}}}, ["retension"]),
     ("top-level-typo", {"grafna": {}}, ["grafna"]),
     ("wrong-type", {"prometheus": {"port": "ninety"}}, ["port"]),

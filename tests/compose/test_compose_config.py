@@ -140,7 +140,11 @@ def test_prometheus_scrapes_the_compose_services(compose: dict[str, Any]) -> Non
     hosts = {group["targets"][0].split(":")[0] for group in pods["static_configs"]}
     assert hosts == {"flask", "fastapi"} <= set(compose["services"])
     ports = {group["targets"][0].split(":")[1] for group in pods["static_configs"]}
-    assert ports == {"8080"}  # the containers' port (compose.yaml publishes it elsewhere)
+    # the containers' metrics port (METRICS_PORT, not published on the host), not the API's
+    assert ports == {"9102"}
+    for app in ("flask", "fastapi"):
+        published = [port.rsplit(":", 1)[1] for port in compose["services"][app]["ports"]]
+        assert published == ["8080"], app
 
 
 def test_prometheus_loads_the_rule_source_the_chart_packages(
@@ -209,7 +213,7 @@ def test_prometheus_3_gives_the_compose_services_the_target_labels_of_the_chart(
     for app, host in (("meatyapis-flask", "flask"), ("meatyapis-fastapi", "fastapi")):
         assert labels[app]["namespace"] == "compose"
         assert labels[app]["pod"] == f"{app}-0"
-        assert labels[app]["instance"] == f"{host}:8080"
+        assert labels[app]["instance"] == f"{host}:9102"  # the metrics port
         assert labels[app]["job"] == "kubernetes-pods"
     groups = httpx.get(f"{prometheus3}/api/v1/rules", timeout=10).json()["data"]["groups"]
     assert {g["name"] for g in groups} == {

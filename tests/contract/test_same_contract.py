@@ -144,7 +144,7 @@ def test_request_ids_are_kept_or_replaced_alike(
 def test_one_id_on_both_sides_of_a_catalog_to_identity_call(
     stack: Stack, sent: str | bytes, kept: bool
 ) -> None:
-    token = services.register_and_login(stack.identity.url, f"c{uuid.uuid4().hex[:12]}")
+    token = services.register_and_login(stack.identity, f"c{uuid.uuid4().hex[:12]}")
     product = {"name": f"p-{uuid.uuid4().hex[:10]}", "price": "1.00", "quantity": 1}
     created = send(
         stack.catalog,
@@ -189,7 +189,7 @@ def test_malformed_bodies_get_the_same_problem(
 
 def http_series(service: services.Service) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of the HTTP server metrics, by name and labels."""
-    text = send(service, "GET", "/metrics").text
+    text = httpx.get(service.metrics_url, timeout=30).text
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)
@@ -234,7 +234,7 @@ def test_unknown_paths_are_a_404_problem_under_one_series(stack: Stack) -> None:
 
 
 def label_names(service: services.Service) -> dict[str, set[frozenset[str]]]:
-    text = send(service, "GET", "/metrics").text
+    text = httpx.get(service.metrics_url, timeout=30).text
     names: dict[str, set[frozenset[str]]] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

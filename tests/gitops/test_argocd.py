@@ -237,7 +237,11 @@ def test_secrets_made_in_the_cluster_are_no_release_objects(environment: str) ->
     rendered_secrets = {o["metadata"]["name"] for o in objs if o["kind"] == "Secret"}
     assert generated.isdisjoint(rendered_secrets)
     if environment == "staging":
-        assert generated == {"meatyapis-fastapi-token", "monitoring-grafana-admin"}
+        assert generated == {
+            "meatyapis-fastapi-token",
+            "meatyapis-fastapi-admin",
+            "monitoring-grafana-admin",
+        }
 
 
 def test_no_job_is_a_managed_resource() -> None:

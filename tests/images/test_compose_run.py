@@ -70,14 +70,24 @@ def test_compose_services_start_migrate_and_answer(
         except TimeoutError:
             pytest.fail(f"{app} from compose.yaml never became ready:\n{run('logs')}")
         assert http_status(f"{base}/hello") == 200
-        assert http_status(f"{base}/metrics") == 200
+        assert http_status(f"{base}/metrics") == 404  # on the metrics port, not published
 
     # The catalog reaches the identity service by its compose name (IDENTITY_URL=http://fastapi:8080).
     out = run("exec", "-T", "flask", "python3", "-c", _IDENTITY_FROM_FLASK)
     assert "identity readyz 200" in out, out
     assert "IDENTITY_URL=http://fastapi:8080" in out, out
+    # Prometheus' way in: each service's metrics port, from the compose network.
+    for app in urls:
+        out = run("exec", "-T", "flask", "python3", "-c", _METRICS_OF.format(host=app))
+        assert "metrics 200 meatyapis_build_info" in out, out
 
 
+_METRICS_OF = """
+import urllib.request
+answer = urllib.request.urlopen("http://{host}:9102/metrics", timeout=10)
+text = answer.read().decode()
+print("metrics", answer.status, "meatyapis_build_info" if "meatyapis_build_info" in text else "")
+"""
 _IDENTITY_FROM_FLASK = """
 import os, urllib.request
 url = os.environ["IDENTITY_URL"]

@@ -30,9 +30,9 @@ def test_image_metadata(built_images: dict[str, str], app: str) -> None:
     config = inspect_image(built_images[app])["Config"]
     assert config["User"] == "10001:0"
     assert config["Cmd"] == [f"meatyapis-{app}", "serve"]
-    assert "8080/tcp" in config["ExposedPorts"]
+    assert {"8080/tcp", "9102/tcp"} <= set(config["ExposedPorts"])
     env = dict(item.split("=", 1) for item in config["Env"])
-    assert env["PORT"] == "8080"
+    assert (env["PORT"], env["METRICS_PORT"]) == ("8080", "9102")
     assert env["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus-multiproc"
     assert env["PYTHONUNBUFFERED"] == "1"
     database = {"flask": "catalog", "fastapi": "identity"}[app]
@@ -90,15 +90,16 @@ def test_runs_restricted_migrates_serves_and_stops_gracefully(
             assert not [t for t in FORBIDDEN_LOG_TEXT if t in logs], logs[-4000:]
 
 
-# From inside the container (the server listens on 0.0.0.0:$PORT): one request that is counted
-# (GET /hello), then /metrics.
+# From inside the container (the server listens on 0.0.0.0:$PORT, /metrics on $METRICS_PORT):
+# one request that is counted (GET /hello), then /metrics.
 _FETCH_METRICS = """
 import os, time, urllib.request
 base = f"http://127.0.0.1:{os.environ['PORT']}"
+metrics = f"http://127.0.0.1:{os.environ['METRICS_PORT']}/metrics"
 assert urllib.request.urlopen(f"{base}/hello", timeout=10).status == 200
 # The request is recorded as the response finishes: poll /metrics briefly (bounded) for it.
 for _ in range(100):
-    text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    text = urllib.request.urlopen(metrics, timeout=10).read().decode()
     if "http_request_duration_seconds" in text:
         break
     time.sleep(0.1)

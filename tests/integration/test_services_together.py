@@ -47,7 +47,7 @@ class Stack:
 
     def token(self) -> str:
         """A new token (a new login), so that no catalog worker has it cached yet."""
-        return services.register_and_login(self.identity.url, "together")
+        return services.register_and_login(self.identity, "together")
 
 
 def catalog_env(tmp: Path, identity_url: str, **extra: str) -> dict[str, str]:
@@ -89,14 +89,14 @@ def write(url: str, token: str | None, **headers: str) -> tuple[httpx.Response, 
     return response, time.monotonic() - started
 
 
-def breaker_states(url: str) -> list[float]:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+def breaker_states(metrics_url: str) -> list[float]:
+    text = httpx.get(metrics_url, timeout=10).text
     pattern = r'^meatyapis_circuit_breaker_state\{target="identity"\} (\S+)$'
     return [float(value) for value in re.findall(pattern, text, flags=re.MULTILINE)]
 
 
-def outbound_total(url: str, outcome: str) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+def outbound_total(metrics_url: str, outcome: str) -> float:
+    text = httpx.get(metrics_url, timeout=10).text
     pattern = rf'^meatyapis_outbound_requests_total\{{(?=[^}}]*outcome="{outcome}")[^}}]*\}} (\S+)$'
     return sum(float(value) for value in re.findall(pattern, text, flags=re.MULTILINE))
 
@@ -130,7 +130,7 @@ def oauth2_sessions() -> list[Any]:
 def oauth2_user(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
     # requests-oauthlib refuses plain HTTP unless told; here it only reaches 127.0.0.1
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    services.register_and_login(stack.identity.url, OAUTH2_USER)
+    services.register_and_login(stack.identity, OAUTH2_USER)
     return OAUTH2_USER
 
 
@@ -228,8 +228,10 @@ def test_identity_killed_then_restarted(stack: Stack) -> None:
         assert httpx.get(product, timeout=10).status_code == 200
     assert httpx.get(f"{catalog}/readyz", timeout=10).status_code == 200
     assert max(latencies) < ANSWER_WITHIN, latencies
-    assert 2 in breaker_states(catalog)  # livemax: at least one worker's circuit is open
-    assert outbound_total(catalog, "rejected") > 0
+    assert 2 in breaker_states(
+        stack.catalog.metrics_url
+    )  # livemax: at least one worker's circuit is open
+    assert outbound_total(stack.catalog.metrics_url, "rejected") > 0
 
     revived = services.fastapi_gunicorn("identity", stack.tmp / "identity", stack.identity.env)
     revived.process.start()
@@ -238,7 +240,7 @@ def test_identity_killed_then_restarted(stack: Stack) -> None:
 
     def writes_work_and_circuits_closed() -> bool:
         created, _ = write(catalog, tokens[0])
-        return created.status_code == 201 and breaker_states(catalog) == [0.0]
+        return created.status_code == 201 and breaker_states(stack.catalog.metrics_url) == [0.0]
 
     assert wait_until(writes_work_and_circuits_closed, timeout=30, interval=0.3)
     recovered_in = time.monotonic() - back
@@ -262,6 +264,23 @@ def test_a_slow_identity_service_gets_503_within_the_deadline(tmp_path: Path) ->
                 assert refused.status_code == 503, refused.text
                 assert int(refused.headers["Retry-After"]) >= 1
             assert max(latencies) < ANSWER_WITHIN, latencies
-            assert outbound_total(catalog.url, "timeout") >= 2
+            assert outbound_total(catalog.metrics_url, "timeout") >= 2
             assert httpx.get(f"{catalog.url}/products", timeout=10).status_code == 200
     print(f"slow identity: 503 in {min(latencies) * 1000:.0f}-{max(latencies) * 1000:.0f} ms")
+
+
+def test_a_readers_token_is_valid_but_may_not_write(stack: Stack) -> None:
+    """The scope travels: role -> token -> /verify -> the catalog's 403 (RFC 6750 §3.1)."""
+    reader = services.register_and_login(stack.identity, "reader-ria", role="reader")
+    refused, _ = write(stack.catalog.url, reader)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:meatyapis:problem:insufficient-scope"
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="catalog", error="insufficient_scope", scope="catalog:write"'
+    )
+    services.grant_role(stack.identity, "reader-ria", "editor")
+    editor = services.register_and_login(stack.identity, "reader-ria")  # a new token
+    created, _ = write(stack.catalog.url, editor)
+    assert created.status_code == 201, created.text
+    assert (created.json()["created_by"], created.json()["updated_by"]) == ("reader-ria",) * 2

@@ -83,6 +83,15 @@ class Service:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    @property
+    def metrics_address(self) -> str:
+        """Where Prometheus scrapes it: the port of its own that gunicorn serves /metrics on."""
+        return f"{HOST}:{self.env['METRICS_PORT']}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.metrics_address}/metrics"
+
     def start(self) -> None:
         self.process = ServerProcess(
             [self.cli, "serve"], log_path=self.log, env=self.env, ready_url=f"{self.url}/readyz"
@@ -159,6 +168,7 @@ def _service(name: str, cli: str, tmp: Path, extra: dict[str, str]) -> Service:
     port = free_port()
     env = {
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
         "BIND_HOST": HOST,
         "WEB_CONCURRENCY": WORKERS,
         "DATABASE_URL": f"sqlite:///{tmp / name}.db",
@@ -259,7 +269,7 @@ def stack(
     pods = [
         local.Pod.from_template(
             find_object(app_chart, "Deployment", service.name)["spec"]["template"],
-            f"{HOST}:{service.port}",
+            service.metrics_address,
             NAMESPACE,
         )
         for service in (flask, fastapi)
@@ -297,7 +307,7 @@ def stack(
 
 def _exposed_metric_names(service: Service) -> set[str]:
     names = set()
-    for line in httpx.get(f"{service.url}/metrics", timeout=10).text.splitlines():
+    for line in httpx.get(service.metrics_url, timeout=10).text.splitlines():
         if line and not line.startswith("#"):
             names.add(line.split("{", 1)[0].split(" ", 1)[0])
     return names
@@ -326,7 +336,7 @@ def test_metrics_content_type(stack: Stack) -> None:
     sent = stack.accept.accept[-1]
     assert "text/plain" in sent, sent
     for service in (stack.flask, stack.fastapi):
-        response = httpx.get(f"{service.url}/metrics", headers={"Accept": sent}, timeout=10)
+        response = httpx.get(service.metrics_url, headers={"Accept": sent}, timeout=10)
         assert response.status_code == 200, service.name
         header = email.message.Message()
         header["Content-Type"] = response.headers.get("Content-Type", "")

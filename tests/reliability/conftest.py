@@ -32,6 +32,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     catalog_db = services.flask_database(tmp / "catalog" / "db")
     product_id = services.seed_product(catalog_db)
     with services.identity_service(tmp / "identity") as identity:
-        token = services.register_and_login(identity.url)
+        token = services.register_and_login(identity)
         with services.catalog_service(tmp / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)

@@ -15,9 +15,9 @@ __all__ = ["duration_series", "figures", "sample_count", "tree_rss_mib"]
 FIGURES_FILE = os.environ.get("RELIABILITY_FIGURES")  # optional JSON-lines file to compare runs
 
 
-def duration_series(url: str) -> dict[tuple[str, str, str], float]:
+def duration_series(metrics_url: str) -> dict[tuple[str, str, str], float]:
     """`http_request_duration_seconds_count` by (method, handler, status) from /metrics."""
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+    text = httpx.get(metrics_url, timeout=30).text
     series: dict[tuple[str, str, str], float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -27,9 +27,9 @@ def duration_series(url: str) -> dict[tuple[str, str, str], float]:
     return series
 
 
-def sample_count(url: str) -> int:
+def sample_count(metrics_url: str) -> int:
     """Every sample line /metrics exposes (all families, all label sets)."""
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+    text = httpx.get(metrics_url, timeout=30).text
     return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
 
 

@@ -66,12 +66,12 @@ def flood(service: Service) -> Counter[int]:
 @pytest.mark.parametrize("which", ["catalog", "identity"])
 def test_random_urls_and_methods_add_bounded_series(stack: Stack, which: str) -> None:
     service: Service = getattr(stack, which)
-    before = duration_series(service.url)
-    samples_before = sample_count(service.url)
+    before = duration_series(service.metrics_url)
+    samples_before = sample_count(service.metrics_url)
     statuses = flood(service)
     sent = sum(statuses.values())
     server_errors = sum(n for status, n in statuses.items() if status >= 500 or status == 0)
-    after = duration_series(service.url)
+    after = duration_series(service.metrics_url)
     new = set(after) - set(before)
     methods = {method for method, _, _ in after}
     handlers = {handler for _, handler, _ in new}
@@ -83,7 +83,7 @@ def test_random_urls_and_methods_add_bounded_series(stack: Stack, which: str) ->
         series_before=len(before),
         series_after=len(after),
         samples_before=samples_before,
-        samples_after=sample_count(service.url),
+        samples_after=sample_count(service.metrics_url),
         methods=len(methods),
         rss_mib=f"{tree_rss_mib(service.process.pid):.0f}",
     )

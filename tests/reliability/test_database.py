@@ -55,7 +55,7 @@ def pg_stack(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory)
     services.fastapi_database_migrate(identity_db)
     product_id = services.seed_product(catalog_db)
     with services.identity_service(tmp / "identity", identity_db) as identity:
-        token = services.register_and_login(identity.url)
+        token = services.register_and_login(identity)
         with services.catalog_service(tmp / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)
 

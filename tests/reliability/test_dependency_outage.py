@@ -43,7 +43,7 @@ def wired(tmp_path: Path) -> Iterator[Stack]:
     product_id = services.seed_product(catalog_db)
     identity = services.identity_service(tmp_path / "identity")
     with identity:
-        token = services.register_and_login(identity.url)
+        token = services.register_and_login(identity)
         with services.catalog_service(tmp_path / "catalog", identity.url, catalog_db) as catalog:
             yield Stack(identity, catalog, token, product_id)
 

@@ -25,6 +25,7 @@ class IdentityStub:
         self.statuses: list[int] = []  # forced statuses for the next calls, in order
         self.body: bytes | None = None  # a forced body for 200 answers
         self.ttl = 3600  # seconds until the `exp` of the claims it hands out
+        self.scope = "catalog:write"  # the `scope` of the claims it hands out
         self.calls: list[dict[str, str]] = []  # the headers of every call, lower-cased names
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -78,6 +79,7 @@ class IdentityStub:
             "iat": now,
             "exp": now + self.ttl,
             "jti": f"jti-{len(self.calls)}",
+            "scope": self.scope,
         }
         return 200, json.dumps(claims).encode()
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from tests.support.net import wait_for_status
+from tests.support.net import HOST, wait_for_status
 
 # The class's own `signal` method hides the module in its body, so defaults use this name.
 DEFAULT_STOP_SIGNAL = signal.SIGTERM
@@ -43,6 +43,11 @@ class ServerProcess:
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        """The service's `/metrics`, on the port of its own (METRICS_PORT) gunicorn serves it."""
+        return f"http://{HOST}:{self.env['METRICS_PORT']}/metrics"
 
     @property
     def pid(self) -> int:

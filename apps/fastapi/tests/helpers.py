@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
+from meatyapis_chassis.metrics import scrape
 from meatyapis_chassis.migrations import upgrade
 from meatyapis_fastapi.app import create_app
 from meatyapis_fastapi.settings import Settings
@@ -14,6 +16,16 @@ PASSWORD = "correct horse"
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 # Real argon2id, with the cheapest parameters the settings allow, so tests stay fast.
 FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+class FakeClock:
+    """A wall clock the test moves (override `get_clock` with it)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def migrate(database_url: str) -> None:
@@ -29,6 +41,11 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(**values)
+
+
+def metrics_text(client: TestClient) -> str:
+    """What the metrics listener would answer for this app's registry (one process)."""
+    return scrape(client.app.state.registry)[0].decode()  # type: ignore[attr-defined]
 
 
 def open_client(settings: Settings) -> TestClient:

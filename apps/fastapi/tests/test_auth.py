@@ -17,6 +17,7 @@ from sqlalchemy import select
 from apps.fastapi.tests.helpers import (
     PASSWORD,
     SECRET,
+    FakeClock,
     assert_problem,
     assert_token_error,
     bearer,
@@ -27,7 +28,8 @@ from apps.fastapi.tests.helpers import (
 
 def test_register_returns_the_user_without_password(db_client: TestClient) -> None:
     user = register(db_client, "ada")
-    assert set(user) == {"id", "username", "email", "created_at"}
+    assert set(user) == {"id", "username", "email", "role", "created_at"}
+    assert user["role"] == "reader"
     assert user["username"] == "ada"
     assert user["email"] == "ada@example.com"
     assert user["created_at"].endswith("Z") or user["created_at"].endswith("+00:00")
@@ -138,14 +140,6 @@ def test_missing_user_is_checked_against_a_dummy_hash(client: TestClient) -> Non
     assert verified == [passwords._dummy_hash]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(db_client: TestClient) -> FakeClock:
     fake = FakeClock()
@@ -173,7 +167,7 @@ def test_failed_logins_are_rate_limited_then_recover(
     )
     clock.now += 1.5
     assert login(db_client, "ada")
-    # A success clears the username's failures: five fresh attempts before the next 429.
+    # A success clears this client's failures on the username: five fresh attempts.
     assert [fail_login(db_client) for _ in range(6)] == [400] * 5 + [429]
 
 
@@ -212,6 +206,7 @@ def valid_claims(**changes: object) -> dict[str, object]:
     claims: dict[str, object] = {
         "sub": "1",
         "username": "ada",
+        "gen": 0,
         "iss": "meatyapis-fastapi",
         "iat": now,
         "exp": now + 60,
@@ -248,8 +243,30 @@ BAD_TOKENS: dict[str, Callable[[TestClient], str]] = {
     "no jti": lambda _c: forge(valid_claims(jti=None)),
     "wrong issuer": lambda _c: forge(valid_claims(iss="someone-else")),
     "non-numeric sub": lambda _c: forge(valid_claims(sub="admin")),
+    "superscript digit sub": lambda _c: forge(valid_claims(sub="\u00b2")),
+    "arabic digit sub": lambda _c: forge(valid_claims(sub="\u0661")),
+    "signed sub": lambda _c: forge(valid_claims(sub="+1")),
+    "zero-padded sub": lambda _c: forge(valid_claims(sub="01")),
+    "spaced sub": lambda _c: forge(valid_claims(sub=" 1")),
+    "sub beyond 64 bits": lambda _c: forge(valid_claims(sub="9" * 20)),
+    "integer sub": lambda _c: forge(valid_claims(sub=1)),
+    "no gen": lambda _c: forge(valid_claims(gen=None)),
+    "negative gen": lambda _c: forge(valid_claims(gen=-1)),
+    "string gen": lambda _c: forge(valid_claims(gen="0")),
+    "another gen": lambda _c: forge(valid_claims(gen=1)),
+    "another username": lambda _c: forge(valid_claims(username="Ada")),
+    "unknown user": lambda _c: forge(valid_claims(sub="2")),
+    "lives too long": lambda _c: forge(valid_claims(exp=int(time.time()) + 43_201)),
+    "issued before the user": lambda _c: forge(valid_claims(iat=int(time.time()) - 60)),
     "garbage": lambda _c: "not.a.token",
 }
+
+
+@pytest.mark.parametrize("path", ["/verify", "/info", "/users/me"])
+def test_a_forged_token_with_valid_claims_is_accepted(client: TestClient, path: str) -> None:
+    """The baseline of the bad tokens below: each differs from this one in one claim."""
+    register(client, "ada")
+    assert client.get(path, headers=bearer(forge(valid_claims()))).status_code == 200
 
 
 # Forging the HS512 token with the 39-byte test key makes PyJWT warn; that token is meant to fail.

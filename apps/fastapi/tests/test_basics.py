@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from apps.fastapi.tests.helpers import assert_problem
+from apps.fastapi.tests.helpers import assert_problem, metrics_text
 
 
 def test_welcome(client: TestClient) -> None:
@@ -90,7 +90,7 @@ def test_oversize_body_by_content_length(client: TestClient) -> None:
     response = client.post("/add", content=body, headers={"content-type": "application/json"})
     assert_problem(response, 413, detail="65536 bytes")
     assert "x-request-id" in response.headers
-    metrics = client.get("/metrics").text
+    metrics = metrics_text(client)
     assert (
         'http_request_duration_seconds_count{handler="/add",method="POST",status="413"}' in metrics
     )

@@ -8,9 +8,10 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 from meatyapis_chassis import lifecycle
+from meatyapis_chassis.security_headers import CONTENT_SECURITY_POLICY
 from prometheus_client.parser import text_string_to_metric_families
 
-from apps.fastapi.tests.helpers import make_settings, open_client
+from apps.fastapi.tests.helpers import make_settings, metrics_text, open_client
 
 
 def test_healthz(client: TestClient) -> None:
@@ -72,6 +73,17 @@ def test_docs_page_uses_only_local_assets(client: TestClient) -> None:
     assert "<script>" not in page.text  # no inline script: the page works under a strict CSP
 
 
+def test_docs_can_be_turned_off(sqlite_url: str) -> None:
+    """DOCS_ENABLED=false: no page, no assets, no OpenAPI document; the API answers as before."""
+    with open_client(make_settings(sqlite_url, docs_enabled=False)) as client:
+        for path in ["/docs", "/docs/assets/swagger-ui.css", "/openapi.json"]:
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert response.headers["content-type"] == "application/problem+json"
+        assert client.get("/hello").status_code == 200
+        assert client.get("/favicon.ico").status_code == 200
+
+
 def test_site_icon(client: TestClient) -> None:
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200
@@ -82,7 +94,10 @@ def test_site_icon(client: TestClient) -> None:
 def test_openapi_document(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     paths = document["paths"]
-    for path in ["/", "/hello", "/add", "/register", "/login", "/verify", "/info", "/users/me"]:
+    for path in [
+        "/", "/hello", "/add", "/register", "/login", "/verify", "/logout", "/info", "/users/me",
+        "/users/me/tokens",
+    ]:  # fmt: skip
         assert path in paths
     assert "/metrics" not in paths
     login_body = paths["/login"]["post"]["requestBody"]["content"]
@@ -101,7 +116,7 @@ def test_openapi_document(client: TestClient) -> None:
 
 
 def samples(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    text = client.get("/metrics").text
+    text = metrics_text(client)
     found = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -165,7 +180,7 @@ def test_metrics_can_be_disabled(sqlite_url: str) -> None:
         before = count(client, "/hello", "GET", "200")
         client.get("/hello")
         assert count(client, "/hello", "GET", "200") == before
-        assert client.get("/metrics").status_code == 200
+        assert client.get("/metrics").status_code == 404  # served on METRICS_PORT, not here
 
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -200,3 +215,30 @@ def test_json_logs_carry_the_request_id(client: TestClient, path: str) -> None:
     assert access[0]["duration_ms"] >= 0
     assert access[0]["traceparent"] == TRACEPARENT  # joins the caller's outbound-call line
     assert access[0]["level"] == "INFO"
+
+
+def test_the_docs_page_carries_the_security_headers(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/hello"),
+        ("GET", "/nope"),
+        ("PROPFIND", "/hello"),
+        ("POST", "/add"),
+        ("GET", "/info"),
+    ],
+)
+def test_every_answer_carries_nosniff_only_html_the_policy(
+    client: TestClient, method: str, path: str
+) -> None:
+    response = client.request(method, path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in response.headers

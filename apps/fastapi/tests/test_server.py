@@ -33,12 +33,14 @@ class Server:
     metrics_dir: Path
 
 
-def start_server(tmp: Path, **env: str) -> ServerProcess:
+def start_server(tmp: Path, database_url: str | None = None, **env: str) -> ServerProcess:
+    """The service on a migrated database: a new SQLite file in `tmp` unless `database_url`."""
     port = free_port()
-    database_url = f"sqlite:///{tmp / 'identity.db'}"
+    database_url = database_url or f"sqlite:///{tmp / 'identity.db'}"
     migrate(database_url)
     environment = {
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
         "BIND_HOST": "127.0.0.1",
         "WEB_CONCURRENCY": str(WORKERS),
         "DATABASE_URL": database_url,
@@ -70,8 +72,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(process, base_url(process), tmp / "metrics")
 
 
-def duration_counts(url: str) -> dict[tuple[str, str, str], float]:
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+def duration_counts(server: Server) -> dict[tuple[str, str, str], float]:
+    text = httpx.get(server.process.metrics_url, timeout=30).text
     counts = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -112,7 +114,7 @@ def test_api_end_to_end(server: Server) -> None:
 
 def test_metric_totals_are_exact_across_workers(server: Server) -> None:
     requests = 300
-    before = duration_counts(server.url).get(("/hello", "GET", "200"), 0.0)
+    before = duration_counts(server).get(("/hello", "GET", "200"), 0.0)
     # A new connection per request, so the kernel spreads them over the workers.
     with httpx.Client(base_url=server.url, timeout=30, headers={"Connection": "close"}) as client:
 
@@ -122,14 +124,14 @@ def test_metric_totals_are_exact_across_workers(server: Server) -> None:
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(hit, range(requests)))
     assert statuses == [200] * requests
-    after = duration_counts(server.url)[("/hello", "GET", "200")]
+    after = duration_counts(server)[("/hello", "GET", "200")]
     assert after - before == requests
     writers = {p.name.split("_")[-1] for p in server.metrics_dir.glob("histogram_*.db")}
     assert len(writers) >= 2, f"requests reached only {writers}"
 
 
 def test_cardinality_stays_bounded_after_random_404s(server: Server) -> None:
-    before = duration_counts(server.url)
+    before = duration_counts(server)
     with httpx.Client(base_url=server.url, timeout=30) as client:
 
         def hit(_: int) -> int:
@@ -138,7 +140,7 @@ def test_cardinality_stays_bounded_after_random_404s(server: Server) -> None:
         with ThreadPoolExecutor(4) as pool:
             statuses = list(pool.map(hit, range(2000)))
     assert set(statuses) == {404}
-    after = duration_counts(server.url)
+    after = duration_counts(server)
     new_series = set(after) - set(before)
     assert new_series <= {("none", "GET", "404")}
     assert after[("none", "GET", "404")] - before.get(("none", "GET", "404"), 0.0) == 2000
@@ -198,9 +200,41 @@ def test_forwarded_for_is_trusted_from_allowed_proxies_only(server: Server, tmp_
         assert access_client(other, "xff-2") == "127.0.0.1"
 
 
+def test_forwarded_values_that_are_not_addresses_cannot_bypass_the_limit(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Behind a trusted proxy (the peer 127.0.0.1), on PostgreSQL: an X-Forwarded-For value
+    longer than the address column, or any value that is not an address, counts as the proxy's
+    address; the attempts are recorded and limited, and the right password then gets 429."""
+    with start_server(tmp_path, postgres_url, WEB_CONCURRENCY="2") as process:
+        url = base_url(process)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            body = {"username": "ada", "email": "ada@example.com", "password": PASSWORD}
+            assert client.post("/register", json=body).status_code == 201
+            wrong = {"username": "ada", "password": "wrong password"}
+            statuses = [
+                client.post("/login", json=wrong, headers={"X-Forwarded-For": str(i) * 70})
+                for i in range(10)
+            ]
+            assert [r.status_code for r in statuses] == [400] * 5 + [429] * 5
+            right = {"username": "ada", "password": PASSWORD}
+            after = client.post("/login", json=right, headers={"X-Forwarded-For": "f" * 90})
+            assert after.status_code == 429
+            assert int(after.headers["retry-after"]) >= 1
+            spoofed = {"X-Forwarded-For": "6.6.6.6, 198.51.100.4", "X-Request-ID": "xff-3"}
+            client.get("/hello", headers=spoofed)
+        assert access_client(process, "xff-3") == "198.51.100.4"
+
+
 def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
-    # Full-cost argon2 makes each registration take long enough to be caught in flight.
-    process = start_server(tmp_path, PASSWORD_HASH_TIME_COST="8", PASSWORD_HASH_MEMORY_KIB="65536")
+    # Full-cost argon2 makes each registration take long enough to be caught in flight; all
+    # eight may hash at once, whichever workers they land on.
+    process = start_server(
+        tmp_path,
+        PASSWORD_HASH_TIME_COST="8",
+        PASSWORD_HASH_MEMORY_KIB="65536",
+        PASSWORD_HASH_CONCURRENCY="8",
+    )
     with process:
         url = base_url(process)
         results: list[int | str] = []
@@ -219,7 +253,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
         for thread in threads:
             thread.start()
         # All eight are being served (parsed, hashing) before the stop signal arrives.
-        assert wait_until(lambda: in_flight(url) == len(threads), timeout=30, interval=0.02)
+        assert wait_until(lambda: in_flight(process) == len(threads), timeout=30, interval=0.02)
         process.signal(signal.SIGTERM)
         for thread in threads:
             thread.join(timeout=90)
@@ -227,8 +261,8 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     assert results == [201] * 8, results
 
 
-def in_flight(url: str) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+def in_flight(process: ServerProcess) -> float:
+    text = httpx.get(process.metrics_url, timeout=30).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)

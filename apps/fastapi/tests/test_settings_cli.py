@@ -25,6 +25,13 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.max_requests_jitter == 1_000
     assert settings.max_body_bytes == 65_536
     assert settings.database_url == "sqlite:///identity.db"
+    assert settings.docs_enabled
+    assert settings.token_max_lifetime_seconds == 43_200
+    assert settings.password_hash_concurrency == 1
+    assert (settings.login_max_failures, settings.login_max_failures_per_ip) == (5, 50)
+    assert settings.login_failure_window_seconds == 300
+    assert settings.login_username_backoff_after == 10
+    assert settings.login_username_backoff_max_seconds == 60
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,6 +60,9 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("METRICS_ENABLED", "perhaps"),
         ("TOKEN_TTL_SECONDS", "5"),
         ("KEEPALIVE", "0"),
+        ("FORWARDED_ALLOW_IPS", "*"),
+        ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ("DOCS_ENABLED", "sometimes"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -61,6 +71,29 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv("TOKEN_SECRET", SECRET)
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=f"{name}:"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"TOKEN_TTL_SECONDS": "7200", "TOKEN_MAX_LIFETIME_SECONDS": "3600"},
+            "TOKEN_TTL_SECONDS=7200 exceeds TOKEN_MAX_LIFETIME_SECONDS=3600",
+        ),
+        (
+            {"LOGIN_USERNAME_BACKOFF_AFTER": "5"},
+            "LOGIN_USERNAME_BACKOFF_AFTER=5 must exceed LOGIN_MAX_FAILURES=5",
+        ),
+    ],
+)
+def test_values_that_contradict_each_other_are_named(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("TOKEN_SECRET", SECRET)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
         load_settings()
 
 
@@ -179,6 +212,7 @@ def test_worker_uses_uvloop_httptools_and_flips_readiness() -> None:
 
     assert UvicornWorker.CONFIG_KWARGS["loop"] == "uvloop"
     assert issubclass(UvicornWorker.CONFIG_KWARGS["http"], HttpToolsProtocol)
+    assert UvicornWorker.CONFIG_KWARGS["proxy_headers"] is False  # the app reads them
     server = ShutdownAwareServer(Config(app=None))
     try:
         server.handle_exit(15, None)

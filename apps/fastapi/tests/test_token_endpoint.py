@@ -50,7 +50,8 @@ def test_token_response(db_client: TestClient, request_kwargs: dict[str, Any]) -
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["pragma"] == "no-cache"
     token = response.json()
-    assert set(token) == {"access_token", "token_type", "expires_in"}
+    assert set(token) == {"access_token", "token_type", "expires_in", "scope"}
+    assert token["scope"] == ""  # a reader's tokens carry no scope
     assert token["token_type"] == "bearer"
     assert token["expires_in"] == 3600
     info = db_client.get("/info", headers={"Authorization": f"Bearer {token['access_token']}"})
@@ -83,7 +84,8 @@ BAD_REQUESTS = [
         [],
     ),
     ("non-ASCII grant type", form(grant_type="pässword"), UNSUPPORTED, []),
-    ("a scope", form(scope="admin"), "invalid_scope", []),
+    ("an unknown scope", form(scope="admin"), "invalid_scope", []),
+    ("a known and an unknown scope", form(scope="catalog:write root"), "invalid_scope", []),
     (
         "repeated username",
         raw(b"grant_type=password&username=ada&username=bob&password=x"),
@@ -195,12 +197,13 @@ def test_openapi_describes_the_token_endpoint(client: TestClient) -> None:
     assert token_form["required"] == ["grant_type", "username", "password"]
     assert token_form["properties"]["grant_type"]["enum"] == ["password"]
     responses = login["responses"]
-    assert set(responses) == {"200", "400", "413", "429"}
-    for status in ("200", "400", "429"):
+    assert set(responses) == {"200", "400", "413", "429", "503"}
+    for status in ("200", "400", "429", "503"):
         headers = responses[status]["headers"]
         assert headers["Cache-Control"]["schema"]["const"] == "no-store"
         assert headers["Pragma"]["schema"]["const"] == "no-cache"
     assert "Retry-After" in responses["429"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"]
     error_schema = responses["400"]["content"]["application/problem+json"]["schema"]
     problem, oauth2 = error_schema["allOf"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
@@ -212,6 +215,6 @@ def test_openapi_describes_the_token_endpoint(client: TestClient) -> None:
         "invalid_scope",
     }
     token = document["components"]["schemas"]["TokenResponse"]
-    assert set(token["required"]) == {"access_token", "expires_in"}
+    assert set(token["required"]) == {"access_token", "expires_in", "scope"}
     flows = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
     assert flows["password"]["tokenUrl"] == "login"

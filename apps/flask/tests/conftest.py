@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_chassis import lifecycle
+from meatyapis_chassis.metrics import scrape
 from meatyapis_chassis.migrations import upgrade as upgrade_package
 from meatyapis_flask.app import create_app
-from meatyapis_flask.auth import TokenRejected
+from meatyapis_flask.auth import WRITE_SCOPE, Caller, TokenRejected
 from meatyapis_flask.catalog_app import CatalogApp
 from meatyapis_flask.settings import Settings
 
@@ -51,21 +53,37 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+def metrics_text(app: Flask) -> str:
+    """What the metrics listener would answer for this app's registry (one process)."""
+    assert isinstance(app, CatalogApp)
+    assert app.metrics_registry is not None
+    return scrape(app.metrics_registry)[0].decode()
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
 
 
-TEST_TOKEN = "test-token"  # the one token the unit tests' verifier accepts
+TEST_TOKEN = "test-token"  # an editor's token: the unit tests' verifier accepts it to write
+READER_TOKEN = "reader-token"  # a reader's: valid, without the write scope
+OTHER_EDITOR_TOKEN = "other-editor-token"  # bob's, another editor
+CALLERS = {
+    TEST_TOKEN: Caller(subject="1", username="alice", scopes=frozenset({WRITE_SCOPE})),
+    READER_TOKEN: Caller(subject="2", username="rita", scopes=frozenset()),
+    OTHER_EDITOR_TOKEN: Caller(subject="3", username="bob", scopes=frozenset({WRITE_SCOPE})),
+}
 
 
 class OneTokenVerifier:
-    """Accepts exactly TEST_TOKEN, as subject "alice": the unit tests' stand-in for the identity
-    service (the real HTTP path runs in test_identity_client.py and tests/integration)."""
+    """Accepts TEST_TOKEN (alice, an editor) and READER_TOKEN (rita, a reader): the unit tests'
+    stand-in for the identity service (the real HTTP path runs in test_identity_client.py and
+    tests/integration)."""
 
-    def verify(self, token: str) -> str:
-        if token != TEST_TOKEN:
+    def verify(self, token: str) -> Caller:
+        caller = CALLERS.get(token)
+        if caller is None:
             raise TokenRejected("token is not valid")
-        return "alice"
+        return caller
 
 
 class AuthorizedClient(FlaskClient):
@@ -113,5 +131,5 @@ def db_client(db_app: CatalogApp) -> FlaskClient:
 @pytest.fixture(autouse=True)
 def fresh_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
     """A process state in which shutdown has not begun, restored after the test (every test:
-    the identity service's tests in the same process end their apps' lifespans)."""
+    the identity service's tests, in the same process, end their apps' lifespans)."""
     monkeypatch.setattr(lifecycle, "_shutting_down", threading.Event())

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 from meatyapis_flask.app import create_app
-from meatyapis_flask.auth import VerifierUnavailable
+from meatyapis_flask.auth import Caller, TokenRejected, VerifierUnavailable
 from meatyapis_flask.catalog_app import CatalogApp
 from meatyapis_flask.identity.verifier import IdentityVerifier
 
 from tests.support.identity_stub import IdentityStub
 from tests.support.net import HOST, free_port
 
-from .conftest import TEST_TOKEN, make_settings
+from .conftest import OTHER_EDITOR_TOKEN, READER_TOKEN, TEST_TOKEN, make_settings, metrics_text
 
 PRODUCT = {"name": "Tri-tip", "price": "12.00", "quantity": 2}
 BEARER = {"Authorization": f"Bearer {TEST_TOKEN}"}
@@ -31,9 +31,20 @@ def test_writes_need_a_valid_bearer_token_reads_do_not(app: CatalogApp) -> None:
     assert wrong_scheme.status_code == 401
     empty = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer "})
     assert empty.status_code == 401
+    assert empty.headers["WWW-Authenticate"] == 'Bearer realm="catalog"'
     rejected = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer nope"})
     assert rejected.status_code == 401
     assert rejected.get_json()["detail"] == "token is not valid"
+    assert rejected.headers["WWW-Authenticate"] == 'Bearer realm="catalog", error="invalid_token"'
+    reader = client.post(
+        "/products", json=PRODUCT, headers={"Authorization": f"Bearer {READER_TOKEN}"}
+    )
+    assert reader.status_code == 403
+    assert reader.mimetype == "application/problem+json"
+    assert reader.get_json()["type"] == "urn:meatyapis:problem:insufficient-scope"
+    assert reader.headers["WWW-Authenticate"] == (
+        'Bearer realm="catalog", error="insufficient_scope", scope="catalog:write"'
+    )
     ok = client.post("/products", json=PRODUCT, headers=BEARER)
     assert ok.status_code == 201
     url = ok.headers["Location"]
@@ -44,7 +55,7 @@ def test_writes_need_a_valid_bearer_token_reads_do_not(app: CatalogApp) -> None:
 
 
 class DownVerifier:
-    def verify(self, token: str) -> str:
+    def verify(self, token: str) -> Caller:
         raise VerifierUnavailable("the identity service is unavailable, retry later", 4)
 
 
@@ -93,7 +104,7 @@ def test_create_app_checks_tokens_with_the_identity_service(
     forged = client.post("/products", json=PRODUCT, headers={"Authorization": "Bearer forged"})
     assert forged.status_code == 401
     assert forged.headers["WWW-Authenticate"].startswith("Bearer")
-    metrics = client.get("/metrics").get_data(as_text=True)
+    metrics = metrics_text(client.application)
     assert (
         'meatyapis_outbound_requests_total{outcome="success",status="200",target="identity"} 1.0'
         in metrics
@@ -126,7 +137,7 @@ def test_with_the_identity_service_down_writes_answer_503_and_the_circuit_opens(
     assert "circuit open" in second.get_json()["detail"]
     assert client.get("/products").status_code == 200
     assert client.get("/readyz").status_code == 200
-    metrics = client.get("/metrics").get_data(as_text=True)
+    metrics = metrics_text(client.application)
     assert 'meatyapis_circuit_breaker_state{target="identity"} 2.0' in metrics
     assert (
         'meatyapis_outbound_requests_total{outcome="rejected",status="none",target="identity"} 1.0'
@@ -152,3 +163,73 @@ def test_writes_fail_closed_when_no_verifier_is_installed(app: CatalogApp) -> No
     assert response.status_code == 503
     assert response.get_json()["detail"] == "no token verifier is configured"
     assert client.get("/products").get_json()["total"] == 0  # nothing was written
+
+
+class CountingVerifier:
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def verify(self, token: str) -> Caller:
+        self.tokens.append(token)
+        raise TokenRejected("token is not valid")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer café".encode().decode("latin-1"),  # UTF-8 bytes, as a server hands them over
+        "Bearer caf\xe9",
+        "Bearer a b",
+        "Bearer \u202etoken",
+        "Bearer " + "x" * 5000,
+        "Bearer tok\ten",
+    ],
+)
+def test_a_token_no_header_can_carry_is_401_without_asking_the_verifier(
+    app: CatalogApp, header: str
+) -> None:
+    verifier = CountingVerifier()
+    app.token_verifier = verifier
+    response = FlaskClient(app).post("/products", json=PRODUCT, headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="catalog", error="invalid_token"'
+    assert verifier.tokens == []
+
+
+def test_a_non_ascii_token_is_401_on_the_real_identity_path(
+    sqlite_url: str, identity: IdentityStub
+) -> None:
+    """The raw bytes of `Bearer café` through the WSGI environ, as gunicorn passes them."""
+    app = identity_app(sqlite_url, identity.url)
+    response = app.test_client().post(
+        "/products",
+        json=PRODUCT,
+        environ_overrides={"HTTP_AUTHORIZATION": "Bearer café".encode().decode("latin-1")},
+    )
+    assert response.status_code == 401
+    assert identity.calls == []
+
+
+def test_products_record_who_created_and_last_changed_them(app: CatalogApp) -> None:
+    client = app.test_client()
+    created = client.post("/products", json=PRODUCT).get_json()
+    assert (created["created_by"], created["updated_by"]) == ("alice", "alice")
+    other = {"Authorization": f"Bearer {OTHER_EDITOR_TOKEN}"}
+    changed = client.patch(f"/products/{created['id']}", json={"quantity": 9}, headers=other)
+    assert (changed.get_json()["created_by"], changed.get_json()["updated_by"]) == ("alice", "bob")
+    replaced = client.put(f"/products/{created['id']}", json=PRODUCT).get_json()
+    assert (replaced["created_by"], replaced["updated_by"]) == ("alice", "alice")
+
+
+def test_a_reader_can_read_but_never_write(app: CatalogApp) -> None:
+    client = app.test_client()
+    url = client.post("/products", json=PRODUCT).headers["Location"]
+    reader = FlaskClient(app)
+    auth = {"Authorization": f"Bearer {READER_TOKEN}"}
+    assert reader.get(url, headers=auth).status_code == 200
+    for method, body in (("put", PRODUCT), ("patch", {"quantity": 1}), ("delete", None)):
+        refused = getattr(reader, method)(url, json=body, headers=auth)
+        assert refused.status_code == 403, method
+        assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
+    assert client.get(url).get_json()["quantity"] == PRODUCT["quantity"]

@@ -118,3 +118,16 @@ def test_concurrent_callers_in_half_open_get_one_trial_and_failures_are_all_coun
     with ThreadPoolExecutor(16) as pool:
         allowed = list(pool.map(try_trial, range(16)))
     assert allowed.count(True) == 1
+
+
+def test_release_frees_a_half_open_trial_without_a_verdict() -> None:
+    breaker, clock, changes = make(threshold=1, cooldown=5.0)
+    breaker.record_failure()
+    clock.now += 5.0
+    assert breaker.allow()  # the trial
+    assert not breaker.allow()
+    breaker.release()  # the call never happened (a bad request of the caller's)
+    assert breaker.state is State.HALF_OPEN
+    assert breaker.allow()  # the next caller may try at once
+    breaker.record_success()
+    assert changes == [State.CLOSED, State.OPEN, State.HALF_OPEN, State.CLOSED]

@@ -34,7 +34,7 @@ def test_migrate_creates_the_schema_and_is_repeatable(
         with engine.connect() as connection:
             assert (
                 connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                == "0001"
+                == "0002"
             )
     finally:
         engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -72,6 +73,13 @@ def test_patch_415_advertises_accept_patch(client: FlaskClient) -> None:
         ({"name": "   ", "price": "1.00", "quantity": 1}, ["name"]),
         ({"name": "x" * 201, "price": "1.00", "quantity": 1}, ["name"]),
         ({"name": "a\x00b", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "\u200b", "price": "1.00", "quantity": 1}, ["name"]),  # zero-width space
+        ({"name": " \u2060\ufeff\u200d ", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "Ribeye\u202e", "price": "1.00", "quantity": 1}, ["name"]),  # RLO
+        ({"name": "\u2066Ribeye\u2069", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "a\u200fb", "price": "1.00", "quantity": 1}, ["name"]),
+        ({"name": "n", "price": 1e999999999, "quantity": 1}, ["price"]),
+        ({"name": "n", "price": 1, "quantity": 1e999999999}, ["quantity"]),
         ({"name": "n", "price": "-1.00", "quantity": 1}, ["price"]),
         ({"name": "n", "price": -1, "quantity": 1}, ["price"]),
         ({"name": "n", "price": "1.999", "quantity": 1}, ["price"]),
@@ -163,3 +171,69 @@ def test_database_outage_is_503_with_retry_after(app: Flask) -> None:
     response = app.test_client().get("/last-seen/alice")
     assert_problem(response, 503)
     assert response.headers["Retry-After"] == "1"
+
+
+def test_huge_exponents_are_422_not_an_overflow(client: FlaskClient) -> None:
+    cases = [("price", "1e999999999"), ("quantity", "1e999999999"), ("price", "1e-999999999")]
+    for field, value in cases:
+        body = {"name": '"n"', "price": "1", "quantity": "1", field: value}
+        raw = "{" + ", ".join(f'"{key}": {value}' for key, value in body.items()) + "}"
+        problem = assert_problem(post_raw(client, raw), 422)
+        assert [e["field"] for e in problem["errors"]] == [field]  # type: ignore[union-attr]
+
+
+def test_names_are_stored_in_nfc_and_compared_so(client: FlaskClient) -> None:
+    decomposed = "Cafe\u0301 steak"
+    created = client.post("/products", json={"name": decomposed, "price": 1, "quantity": 1})
+    assert created.status_code == 201
+    assert created.get_json()["name"] == "Caf\u00e9 steak"
+    duplicate = client.post(
+        "/products", json={"name": "Caf\u00e9 steak", "price": 1, "quantity": 1}
+    )
+    assert_problem(duplicate, 409)
+    # A joiner inside a visible name is part of it (emoji sequences use one).
+    family = "Family pack \U0001f468\u200d\U0001f469"
+    assert (
+        client.post("/products", json={"name": family, "price": 1, "quantity": 1}).status_code
+        == 201
+    )
+
+
+def test_bidi_controls_are_named_in_the_message(client: FlaskClient) -> None:
+    problem = assert_problem(
+        client.post("/products", json={"name": "abc\u202edcba", "price": 1, "quantity": 1}), 422
+    )
+    assert "bidirectional" in problem["errors"][0]["message"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "path", ["/products/%D9%A1", "/products/01", "/products/1%0A", "/products/+1", "/products/0"]
+)
+def test_product_ids_are_ascii_digits_only(client: FlaskClient, path: str) -> None:
+    client.post("/products", json={"name": "one", "price": 1, "quantity": 1})
+    assert_problem(client.get(path), 404)
+
+
+@pytest.mark.parametrize("query", ["limit=5%0A", "limit=%EF%BC%95", "offset=1%0A", "limit=+5"])
+def test_query_integers_are_ascii_digits_only(client: FlaskClient, query: str) -> None:
+    assert_problem(client.get(f"/products?{query}"), 422)
+
+
+def post_chunked(client: FlaskClient, raw: bytes) -> TestResponse:
+    """A body without Content-Length, as gunicorn hands over a chunked one."""
+    return client.post(
+        "/products",
+        input_stream=io.BytesIO(raw),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={"Transfer-Encoding": "chunked"},
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: FlaskClient) -> None:
+    """The body is read up to one byte past MAX_BODY_BYTES, then refused."""
+    raw = ('{"name": "' + "x" * (1024 * 1024) + '", "price": 1, "quantity": 1}').encode()
+    problem = assert_problem(post_chunked(client, raw), 413)
+    assert "1048576 bytes" in str(problem["detail"])
+    accepted = post_chunked(client, b'{"name": "chunked", "price": 1, "quantity": 1}')
+    assert accepted.status_code == 201, accepted.get_data(as_text=True)

@@ -52,6 +52,7 @@ def start_server(tmp: Path, database_url: str, **env: str) -> ServerProcess:
     environment = {
         "BIND_HOST": HOST,
         "PORT": str(port),
+        "METRICS_PORT": str(free_port()),
         "WEB_CONCURRENCY": str(WORKERS),
         "DATABASE_URL": database_url,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
@@ -93,8 +94,8 @@ def served(
         yield Served(process, f"http://{HOST}:{process.env['PORT']}", database_url)
 
 
-def scrape(base_url: str) -> dict[str, float]:
-    text_format = httpx.get(f"{base_url}/metrics", timeout=10).text
+def scrape(server: ServerProcess) -> dict[str, float]:
+    text_format = httpx.get(server.metrics_url, timeout=10).text
     samples = {}
     for line in text_format.splitlines():
         match = _SAMPLE.match(line)
@@ -213,21 +214,20 @@ def metrics_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
 
 
 @pytest.fixture(scope="module")
-def flood_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def flood_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Without worker recycling, which would only slow a flood of thousands of requests."""
     tmp = tmp_path_factory.mktemp("gunicorn-flood")
     database_url = f"sqlite:///{tmp / 'catalog.db'}"
     with start_server(tmp, database_url, MAX_REQUESTS="0") as process:
-        yield f"http://{HOST}:{process.env['PORT']}"
+        yield process
 
 
 def test_metric_totals_are_exact_across_workers(metrics_served: Served) -> None:
     requests = 400
-    metrics_server = metrics_served.base_url
-    before = scrape(metrics_server)
-    statuses = hammer(metrics_server, ["/hello"] * requests)
+    before = scrape(metrics_served.process)
+    statuses = hammer(metrics_served.base_url, ["/hello"] * requests)
     assert statuses == [200] * requests
-    after = scrape(metrics_server)
+    after = scrape(metrics_served.process)
     served_by = {
         line["process"]
         for line in metrics_served.log_lines()
@@ -251,14 +251,17 @@ def test_metric_totals_are_exact_across_workers(metrics_served: Served) -> None:
     assert total(after, "http_requests_inprogress", handler="/hello") == 0
     assert after['meatyapis_build_info{app="meatyapis-flask",version="0.1.0"}'] == 1
     assert not any("/metrics" in series or "/readyz" in series for series in after)
+    # The API port has no /metrics: only the metrics port (METRICS_PORT) serves it.
+    assert httpx.get(f"{metrics_served.base_url}/metrics", timeout=10).status_code == 404
 
 
-def test_random_paths_do_not_create_series(flood_server: str) -> None:
-    hammer(flood_server, ["/hello", "/products/1", "/nothing"])  # series a flood could multiply
+def test_random_paths_do_not_create_series(flood_server: ServerProcess) -> None:
+    url = f"http://{HOST}:{flood_server.env['PORT']}"
+    hammer(url, ["/hello", "/products/1", "/nothing"])  # series a flood could multiply
     flood = 2000
     before = scrape(flood_server)
     paths = [f"/random/{uuid.uuid4().hex}/{i}" for i in range(flood)]
-    assert set(hammer(flood_server, paths)) == {404}
+    assert set(hammer(url, paths)) == {404}
     after = scrape(flood_server)
     # Every label set the flood uses existed after the single 404 above: not one new series.
     assert set(after) == set(before)
@@ -307,14 +310,13 @@ def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
     with identity, server:
         assert wait_until(lambda: log_count(server, "app loaded, serving") == WORKERS, 60)
         port = int(server.env["PORT"])
-        base_url = f"http://{HOST}:{port}"
         in_flight = [_slow_upload(port, f"drain-{i}") for i in range(uploads)]
         # A readiness probe whose request line is in but whose headers are not finished yet.
         probe = socket.create_connection((HOST, port), timeout=60)
         probe.sendall(f"GET /readyz HTTP/1.1\r\nHost: {HOST}\r\n".encode())
 
         def uploads_in_app() -> bool:
-            samples = scrape(base_url)
+            samples = scrape(server)
             return (
                 total(samples, "http_requests_inprogress", handler="/products", method="POST")
                 == uploads

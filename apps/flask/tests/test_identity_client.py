@@ -210,3 +210,36 @@ def test_full_jitter_backoff_bounds() -> None:
     assert backoff_delay(3, 0.05, 1.0, lambda: 1.0) == 0.2
     assert backoff_delay(10, 0.05, 1.0, lambda: 1.0) == 1.0  # capped
     assert backoff_delay(2, 0.05, 1.0, lambda: 0.5) == 0.05
+
+
+@pytest.mark.parametrize("token", ["café", "tok en", "a\u202eb", "x" * 5000, ""])
+def test_a_token_no_header_can_carry_is_refused_without_a_call(
+    stub: IdentityStub, registry: CollectorRegistry, token: str
+) -> None:
+    client = client_for(stub.url, registry, threshold=1)
+    client.breaker.record_failure()  # open
+    client.breaker._opened_at -= 5.0  # its cool-down is over: the next call is the trial
+    with pytest.raises(TokenRejected, match="malformed"):
+        client.verify(token)
+    assert stub.calls == []
+    assert client.breaker.state is State.HALF_OPEN
+    # The trial was not taken by the refused token: a good token gets it and closes the circuit.
+    assert client.verify(TOKEN)["sub"] == "alice"
+    assert client.breaker.state is State.CLOSED
+
+
+def test_an_unexpected_error_during_the_call_frees_the_trial(
+    stub: IdentityStub, registry: CollectorRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(stub.url, registry, threshold=1)
+    client.breaker.record_failure()
+    client.breaker._opened_at -= 5.0
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise UnicodeEncodeError("ascii", "é", 0, 1, "not ASCII")
+
+    monkeypatch.setattr(client, "_attempt", broken)
+    with pytest.raises(UnicodeEncodeError):
+        client.verify(TOKEN)
+    assert client.breaker.state is State.HALF_OPEN
+    assert client.breaker.allow()  # not stuck behind a trial that never reports

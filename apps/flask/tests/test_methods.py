@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from .conftest import metrics_text
+
 
 @pytest.mark.parametrize("method", ["FOO", "XKCDQ", "PROPFIND"])
 def test_an_unknown_method_gets_405_problem_details(client: FlaskClient, method: str) -> None:
@@ -12,7 +14,7 @@ def test_an_unknown_method_gets_405_problem_details(client: FlaskClient, method:
     assert response.status_code == 405
     assert response.content_type == "application/problem+json"
     assert "GET" in response.headers["Allow"]
-    assert method not in client.get("/metrics").get_data(as_text=True)
+    assert method not in metrics_text(client.application)
 
 
 def test_known_methods_still_reach_the_routes(client: FlaskClient) -> None:

@@ -11,6 +11,7 @@ differs between the components, each defines in templates/<component>/_<componen
   config     its own environment variables (ConfigMap data)
   secretEnv  its own environment variables from Secrets
   egress     its own NetworkPolicy egress rules
+  migrateEnv its own environment variables of `migrate` only (not the server's)
 */}}
 
 {{/* Room is left for the longest suffix, "-fastapi-token-generator" (24 characters). */}}
@@ -64,5 +65,24 @@ differs between the components, each defines in templates/<component>/_<componen
 {{- default (printf "%s-data" (include "meatyapis.component.fullname" .)) $v.database.sqlite.existingClaim -}}
 {{- end -}}
 
-{{/* The metrics endpoint: the services serve it on their http port at this fixed path. */}}
+{{/* The metrics endpoint: the services serve it at this fixed path on their `metrics` port
+     (METRICS_PORT), never on the `http` one. */}}
 {{- define "meatyapis.metrics.path" -}}/metrics{{- end -}}
+
+{{/* A Kubernetes memory quantity (512Mi, 1Gi, 500M, bytes) in MiB, printed as a number; a
+     value it cannot read fails the render naming it. Keys: value, name (the value's path). */}}
+{{- define "meatyapis.mebibytes" -}}
+{{- $value := .value -}}
+{{- if or (kindIs "float64" $value) (kindIs "int" $value) (kindIs "int64" $value) -}}
+{{- divf $value 1048576 -}}
+{{- else -}}
+{{- $text := toString $value -}}
+{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$" $text) -}}
+{{- fail (printf "%s=%q is not a memory quantity such as 512Mi or 1Gi" .name $text) -}}
+{{- end -}}
+{{- $number := regexReplaceAll "[A-Za-z]+$" $text "" | float64 -}}
+{{- $unit := regexReplaceAll "^[0-9.]+" $text "" -}}
+{{- $perMiB := dict "" (divf 1 1048576) "Ki" (divf 1 1024) "Mi" 1.0 "Gi" 1024.0 "Ti" 1048576.0 "k" (divf 1000 1048576) "M" (divf 1000000 1048576) "G" (divf 1000000000 1048576) "T" (divf 1000000000000 1048576) -}}
+{{- mulf $number (index $perMiB $unit) -}}
+{{- end -}}
+{{- end -}}

@@ -101,3 +101,24 @@ http://{{ include "monitoring.serviceAddress" (dict "root" .root "component" "gr
       "activeDeadlineSeconds" $v.grafana.adminSecretGenerator.activeDeadlineSeconds
       "podSecurityContext" $v.podSecurityContext) -}}
 {{- end -}}
+
+{{/* The egress rule to the Kubernetes API server: its ports, and its addresses when given
+     (networkPolicy.apiServerCidrs); a value that is no CIDR fails the render. */}}
+{{- define "monitoring.apiServerEgress" -}}
+{{- $np := .root.Values.networkPolicy -}}
+- ports:
+    {{- range $np.apiServerPorts }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+  {{- with $np.apiServerCidrs }}
+  to:
+    {{- range . }}
+    {{- if not (regexMatch "^([0-9]{1,3}\\.){3}[0-9]{1,3}/[0-9]{1,2}$|^[0-9A-Fa-f:]+/[0-9]{1,3}$" (toString .)) }}
+    {{- fail (printf "networkPolicy.apiServerCidrs: %q is not a CIDR like 10.0.0.1/32" (toString .)) }}
+    {{- end }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  {{- end }}
+{{- end -}}

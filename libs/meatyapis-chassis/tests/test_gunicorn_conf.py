@@ -35,20 +35,6 @@ def test_without_a_directory_a_fresh_one_is_made_and_exported(
         directory.rmdir()
 
 
-def test_a_single_worker_without_a_directory_keeps_its_metrics_in_memory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # set, so that monkeypatch takes it back
-    settings = Example(web_concurrency=1, prometheus_multiproc_dir=None)
-    assert metrics_directory(settings, "example") is None
-    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-    server = Server()
-    config = server_config(settings, "my_service.entry:app")
-    config["on_starting"](server)
-    config["child_exit"](server, Worker())  # nothing to fold
-    assert server.log.lines == ["metrics: in the worker's memory (one worker, no multiprocess dir)"]
-
-
 def test_every_value_is_a_gunicorn_setting_and_the_hooks_keep_the_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,3 +58,30 @@ def test_defaults_and_lower_case_levels(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert (settings.keepalive, settings.graceful_timeout) == (75, 20)
     assert (settings.max_requests, settings.metrics_enabled) == (10_000, True)
     assert settings.database.get_backend_name() == "sqlite"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "'*' would trust every peer"),
+        ("127.0.0.1,*", "'*' would trust every peer"),
+        ("proxy.local", "'proxy.local' is not an IP address or CIDR range"),
+        ("10.0.0.1/8", "has host bits set"),
+    ],
+)
+def test_trusting_every_peer_or_a_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ConfigurationError, match=f"FORWARDED_ALLOW_IPS: .*{message}"):
+        load(Example)
+
+
+def test_proxies_may_be_addresses_and_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.244.0.0/16, 127.0.0.1,::1")
+    settings = load(Example)
+    assert [str(network) for network in settings.trusted_proxies] == [
+        "10.244.0.0/16",
+        "127.0.0.1/32",
+        "::1/128",
+    ]

@@ -11,11 +11,14 @@ from meatyapis_chassis.database import Database
 from meatyapis_chassis.logs import configure_logging
 from meatyapis_chassis.methods import AsgiMethodFilter
 from meatyapis_chassis.metrics import new_registry
+from meatyapis_chassis.security_headers import AsgiSecurityHeaders
 
 from meatyapis_fastapi import APP_NAME, __version__, metrics
 from meatyapis_fastapi.body_limit import BodySizeLimitMiddleware
 from meatyapis_fastapi.docs import install_docs
+from meatyapis_fastapi.forwarded import ForwardedMiddleware
 from meatyapis_fastapi.head_as_get import HeadAsGetMiddleware
+from meatyapis_fastapi.login_throttle import LoginPolicy, LoginThrottle
 from meatyapis_fastapi.problems import install_problem_handlers
 from meatyapis_fastapi.request_context import RequestContextMiddleware, access_log
 from meatyapis_fastapi.routers import auth, examples, health, info, users
@@ -50,22 +53,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
+        # The API's description is public only with its documentation page (DOCS_ENABLED).
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
     app.state.passwords = Passwords.from_settings(settings)
     app.state.tokens = Tokens.from_settings(settings)
+    app.state.login_throttle = LoginThrottle(app.state.db, login_policy(settings))
 
     for router in (examples.router, auth.router, users.router, info.router, health.router):
         app.include_router(router)
-    install_docs(app)
+    install_docs(app, enabled=settings.docs_enabled)
     install_problem_handlers(app)
     # Each middleware added wraps the ones before: HEAD as GET, body limit, metrics, request
-    # context, and outermost the method filter, so made-up methods never reach the metrics.
+    # context, the method filter (made-up methods never reach the metrics), the client address
+    # behind the trusted proxies, which every access line reports, and outermost the security
+    # headers, on every answer.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     metrics.instrument(app, new_registry(), enabled=settings.metrics_enabled)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(AsgiMethodFilter, access_log=access_log)
+    app.add_middleware(ForwardedMiddleware, trusted=settings.trusted_proxies)
+    app.add_middleware(AsgiSecurityHeaders)
     return app
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        max_per_pair=settings.login_max_failures,
+        max_per_client=settings.login_max_failures_per_ip,
+        window_seconds=settings.login_failure_window_seconds,
+        backoff_after=settings.login_username_backoff_after,
+        backoff_max_seconds=settings.login_username_backoff_max_seconds,
+    )

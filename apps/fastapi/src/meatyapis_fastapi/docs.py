@@ -30,8 +30,13 @@ ASSET_CACHE_CONTROL = f"public, max-age={ASSET_MAX_AGE}"
 ICON_CACHE_CONTROL = "public, max-age=86400"
 
 
-def install_docs(app: FastAPI) -> None:
-    """`/docs` and its assets, `/favicon.ico`, and `/openapi.json` with the Problem schema."""
+def install_docs(app: FastAPI, *, enabled: bool = True) -> None:
+    """`/favicon.ico`, the OpenAPI document with the Problem schema, and unless DOCS_ENABLED is
+    false `/docs` with its assets (the app serves `/openapi.json` only then: see create_app)."""
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
+    if not enabled:
+        return
     page = docs_page(app.title, openapi_url=app.openapi_url or "/openapi.json", icon="/favicon.ico")
 
     def swagger_ui() -> HTMLResponse:
@@ -43,28 +48,27 @@ def install_docs(app: FastAPI) -> None:
             raise HTTPException(404)
         return FileResponse(file, headers={"Cache-Control": ASSET_CACHE_CONTROL})
 
-    def favicon() -> FileResponse:
-        return FileResponse(STATIC / "favicon.ico", headers={"Cache-Control": ICON_CACHE_CONTROL})
-
     app.add_api_route(DOCS_PATH, swagger_ui, methods=["GET"], include_in_schema=False)
     app.add_api_route(
         ASSETS_PATH + "/{name}", swagger_ui_asset, methods=["GET"], include_in_schema=False
     )
-    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(problem.pop("$defs", {}))
-            schemas["Problem"] = problem
-            app.openapi_schema = schema
-        return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+def favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.ico", headers={"Cache-Control": ICON_CACHE_CONTROL})
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from meatyapis_chassis.methods import KNOWN_METHODS, method_not_allowed
 from meatyapis_chassis.problems import PROBLEM_JSON, problem_json
 from meatyapis_chassis.request_id import REQUEST_ID_HEADER
+from meatyapis_chassis.security_headers import EVERY_RESPONSE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from meatyapis_fastapi.request_context import access_log
@@ -42,7 +43,8 @@ def _head_too_large() -> bytes:
     head = (
         "HTTP/1.1 431 Request Header Fields Too Large\r\n"
         f"content-type: {PROBLEM_JSON}\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        + "".join(f"{name.lower()}: {value}\r\n" for name, value in EVERY_RESPONSE)
+        + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
 

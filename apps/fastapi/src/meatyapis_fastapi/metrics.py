@@ -1,10 +1,10 @@
-"""The HTTP metrics of docs/observability.md through prometheus-fastapi-instrumentator, and
-/metrics.
+"""The HTTP metrics of docs/observability.md through prometheus-fastapi-instrumentator.
 
 The instrumentator's middleware times each request and hands the result to the instrumentation
 below, which records the request duration histogram and counter; the in-progress gauge is handed
-to it in the app's registry (the library would create it in the process-wide one); the names,
-buckets and `/metrics` scrape are the chassis's.
+to it in the app's registry (the library would create it in the process-wide one); the names and
+buckets are the chassis's. `/metrics` is not a route of the app: gunicorn's master serves it on
+METRICS_PORT (the chassis's metrics_server).
 
 Every request pays for this, so the library is used with its per-request lookups done once:
 the route template of each method and path, and the labelled child of each metric (label sets
@@ -18,14 +18,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from meatyapis_chassis.metrics import (
     BUCKETS,
     DURATION_METRIC,
     UNRECORDED_PATHS,
     build_info,
     in_progress_gauge,
-    scrape,
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_fastapi_instrumentator.metrics import Info
@@ -114,7 +113,8 @@ def record_requests(registry: CollectorRegistry) -> Callable[[Info], None]:
 
 
 def instrument(app: FastAPI, registry: CollectorRegistry, enabled: bool) -> None:
-    """Record the HTTP metrics in `registry` (unless `enabled` is false) and serve `/metrics`."""
+    """Record the HTTP metrics in `registry` (unless `enabled` is false): `app.state.registry`."""
+    app.state.registry = registry
     build_info(registry, APP_NAME, __version__)
     if enabled:
         app.add_middleware(
@@ -128,9 +128,3 @@ def instrument(app: FastAPI, registry: CollectorRegistry, enabled: bool) -> None
             instrumentations=[record_requests(registry)],
             registry=registry,
         )
-
-    def metrics_endpoint(request: Request) -> Response:
-        body, content_type = scrape(registry, request.headers.get("accept"))
-        return Response(body, media_type=content_type)
-
-    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, methods=["GET"])

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from meatyapis_fastapi.dependencies import is_json, media_type
 from meatyapis_fastapi.problems import field_errors, problem_responses
+from meatyapis_fastapi.roles import SCOPES, parse_scope
 from meatyapis_fastapi.schemas import LoginRequest
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -81,9 +82,13 @@ async def password_grant(request: Request) -> LoginRequest:
             "invalid_request", f"the body must be {FORM_MEDIA_TYPE} or application/json"
         )
     try:
-        return LoginRequest.model_validate(raw)
+        credentials = LoginRequest.model_validate(raw)
     except ValidationError as err:
         raise invalid_request(field_errors(err.errors())) from err
+    unknown = [scope for scope in parse_scope(credentials.scope) if scope not in SCOPES]
+    if unknown:
+        raise token_error("invalid_scope", f"unknown scope: {' '.join(unknown)}")
+    return credentials
 
 
 def _form_credentials(form: FormData) -> dict[str, Any]:
@@ -96,10 +101,17 @@ def _form_credentials(form: FormData) -> dict[str, Any]:
         raise invalid_request([FieldError(field="grant_type", message=message)])
     if grant_type != GRANT_TYPE:
         raise token_error("unsupported_grant_type", f"grant_type must be '{GRANT_TYPE}'")
-    scope = form.get("scope")
-    if isinstance(scope, str) and scope.strip():
-        raise token_error("invalid_scope", "this service grants no scopes: leave scope out")
-    return {name: form[name] for name in ("username", "password") if name in form}
+    return {name: form[name] for name in ("username", "password", "scope") if name in form}
+
+
+def granted_scopes(asked: str | None, granted: tuple[str, ...]) -> list[str]:
+    """The scopes of a new token: those asked for, or all `granted` when none are (RFC 6749
+    §3.3); `invalid_scope` when one asked for is not granted."""
+    wanted = parse_scope(asked)
+    refused = [scope for scope in wanted if scope not in granted]
+    if refused:
+        raise token_error("invalid_scope", f"scope not granted to this user: {' '.join(refused)}")
+    return wanted or list(granted)
 
 
 def _json_body(body: bytes) -> Any:
@@ -127,8 +139,11 @@ TOKEN_REQUEST_BODY: dict[str, Any] = {
                     "password": _credential("The user's password."),
                     "scope": {
                         "type": "string",
-                        "pattern": r"^\s*$",
-                        "description": "The service has no scopes: empty or left out.",
+                        "maxLength": 1024,
+                        "description": (
+                            "Space-separated scopes asked for, each one the user's role grants"
+                            f" ({', '.join(SCOPES)}); empty or left out: all of them."
+                        ),
                     },
                     "client_id": {"type": "string", "description": "Accepted, not checked."},
                     "client_secret": {"type": "string", "description": "Accepted, not checked."},
@@ -161,23 +176,9 @@ def _token_error_content(*codes: TokenErrorCode) -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": schema}}
 
 
-TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The access token (RFC 6749 §5.1).", "headers": _NO_STORE_HEADERS},
-    400: {
-        "description": (
-            "A token error (RFC 6749 §5.2): `invalid_grant` for a wrong username or password,"
-            " `invalid_request` for a missing, repeated or malformed parameter or body,"
-            " `unsupported_grant_type` for a grant type other than `password`,"
-            " `invalid_scope` for a scope asked for."
-        ),
-        "headers": _NO_STORE_HEADERS,
-        "content": _token_error_content(
-            "invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_scope"
-        ),
-    },
-    **problem_responses(413),
-    429: {
-        "description": "Too many failed logins for this username or client address.",
+def _retry_later(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
         "headers": {
             **_NO_STORE_HEADERS,
             "Retry-After": {
@@ -186,5 +187,26 @@ TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
             },
         },
         "content": _token_error_content("temporarily_unavailable"),
+    }
+
+
+TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The access token (RFC 6749 §5.1).", "headers": _NO_STORE_HEADERS},
+    400: {
+        "description": (
+            "A token error (RFC 6749 §5.2): `invalid_grant` for a wrong username or password,"
+            " `invalid_request` for a missing, repeated or malformed parameter or body,"
+            " `unsupported_grant_type` for a grant type other than `password`,"
+            " `invalid_scope` for a scope the user's role does not grant."
+        ),
+        "headers": _NO_STORE_HEADERS,
+        "content": _token_error_content(
+            "invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_scope"
+        ),
     },
+    **problem_responses(413),
+    429: _retry_later("Too many failed logins for this username or client address."),
+    503: _retry_later(
+        "Too many logins at once for the service, or the attempt could not be recorded."
+    ),
 }

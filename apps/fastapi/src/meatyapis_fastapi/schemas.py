@@ -16,9 +16,12 @@ from pydantic import (
     field_validator,
 )
 
+from meatyapis_fastapi.roles import DEFAULT_ROLE, Role
+from meatyapis_fastapi.settings import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+
 # JSON numbers beyond 64 bits lose precision in most clients; refuse them rather than round.
 Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
-Username = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]{3,32}$", examples=["ada_lovelace"])]
+Username = Annotated[str, Field(pattern=USERNAME_PATTERN, examples=["ada_lovelace"])]
 
 
 def _email(value: str) -> str:
@@ -39,7 +42,14 @@ Email = Annotated[
     AfterValidator(_email),
     WithJsonSchema({"type": "string", "format": "email", "maxLength": 320}),
 ]
-Password = Annotated[str, Field(min_length=8, max_length=128, examples=["correct horse battery"])]
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        examples=["correct horse battery"],
+    ),
+]
 
 
 class StrictModel(BaseModel):
@@ -75,6 +85,7 @@ class UserOut(BaseModel):
     id: int
     username: str
     email: str
+    role: Role = DEFAULT_ROLE
     created_at: datetime
 
     @field_validator("created_at")
@@ -94,12 +105,20 @@ def _no_nul(value: str) -> str:
 class LoginRequest(StrictModel):
     username: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_nul)]
     password: Annotated[str, Field(min_length=1, max_length=128)]
+    scope: Annotated[
+        str | None,
+        Field(
+            max_length=1024,
+            description="Space-separated scopes asked for (default: all the user's role grants).",
+        ),
+    ] = None
 
 
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int
+    scope: str = Field(description="The scopes granted, space-separated (may be empty).")
 
 
 class TokenClaims(BaseModel):
@@ -109,6 +128,9 @@ class TokenClaims(BaseModel):
     iat: int
     exp: int
     jti: str
+    scope: str = Field(
+        "", description="The token's scopes that the user's role still grants, space-separated."
+    )
 
 
 class Info(BaseModel):

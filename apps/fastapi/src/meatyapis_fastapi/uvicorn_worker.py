@@ -38,12 +38,13 @@ class ShutdownAwareServer(Server):
 
 
 class UvicornWorker(BaseUvicornWorker):  # type: ignore[misc]
-    # Proxy headers are honoured only from gunicorn's FORWARDED_ALLOW_IPS (passed by the base
-    # class); the access log is the application's own JSON line, so uvicorn's is off.
+    # Proxy headers are the application's to read (meatyapis_fastapi.forwarded: only valid
+    # addresses, only from FORWARDED_ALLOW_IPS); the access log is the application's own JSON
+    # line, so uvicorn's is off.
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "uvloop",
         "http": GuardedHttpToolsProtocol,
-        "proxy_headers": True,
+        "proxy_headers": False,
         "access_log": False,
         "server_header": False,
     }

@@ -6,6 +6,7 @@ from meatyapis_chassis.database import Database
 from meatyapis_chassis.docs_page import ASSET_MAX_AGE
 from meatyapis_chassis.methods import wsgi_method_filter
 from meatyapis_chassis.metrics import new_registry
+from meatyapis_chassis.security_headers import wsgi_security_headers
 
 from meatyapis_flask.blueprints import checkins, docs, examples, health, openapi, pages, products
 from meatyapis_flask.catalog_app import CatalogApp
@@ -14,6 +15,7 @@ from meatyapis_flask.identity.verifier import identity_verifier
 from meatyapis_flask.metrics import init_metrics
 from meatyapis_flask.problems import register_error_handlers
 from meatyapis_flask.request_context import access_log, init_request_context
+from meatyapis_flask.routing import init_routing
 from meatyapis_flask.settings import Settings, load_settings
 
 
@@ -28,16 +30,20 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     app.settings = settings
     app.database = Database(settings.database_url)
     registry = new_registry() if settings.metrics_enabled else None
+    app.metrics_registry = registry
     app.token_verifier = identity_verifier(settings, registry)
 
     # The request context's after_request must run last, so it is registered first.
     init_request_context(app)
     if registry is not None:
         init_metrics(app, registry)
+    init_routing(app)
     for area in (pages, examples, checkins, products, health, openapi, docs):
         app.register_blueprint(area.bp)
     init_cors(app, settings.cors_allowed_origins)
     register_error_handlers(app)
-    # Outermost: made-up methods are refused before the metrics see them.
+    # Made-up methods are refused before the metrics see them; outermost, every answer (the
+    # filter's too) gets the security headers.
     app.wsgi_app = wsgi_method_filter(app.wsgi_app, access_log)  # type: ignore[method-assign,assignment]
+    app.wsgi_app = wsgi_security_headers(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

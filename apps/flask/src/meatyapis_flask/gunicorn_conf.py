@@ -24,9 +24,14 @@ threads = _settings.threads
 
 def pre_request(worker: Any, req: Any) -> None:
     """A body over MAX_BODY_BYTES is refused (413) unread, and gunicorn drains at most 64 KiB of
-    an unread body: close the connection after the answer rather than promise keep-alive."""
+    an unread body: close the connection after the answer rather than promise keep-alive. A
+    chunked body's length is known only once read, so its connection closes after the answer
+    too (the app stops reading one byte past the limit)."""
     for name, value in req.headers:
-        if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > _settings.max_body_bytes:
+        declared = name == "CONTENT-LENGTH" and value.isdigit()
+        if (declared and int(value) > _settings.max_body_bytes) or (
+            name == "TRANSFER-ENCODING" and "chunked" in value.lower()
+        ):
             req.force_close()
 
 

@@ -1,21 +1,21 @@
-"""The HTTP metrics of docs/observability.md through prometheus-flask-exporter, and /metrics.
+"""The HTTP metrics of docs/observability.md through prometheus-flask-exporter.
 
 The exporter records the request duration histogram (and its own request counter); the
-in-progress gauge is the app's own, the names, buckets and `/metrics` scrape are the chassis's.
+in-progress gauge is the app's own, the names and buckets are the chassis's. `/metrics` is not
+a route of the app: gunicorn's master serves it on METRICS_PORT (the chassis's metrics_server).
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, request
 from meatyapis_chassis.metrics import (
     BUCKETS,
     UNMATCHED_HANDLER,
     UNRECORDED_PATHS,
     build_info,
     in_progress_gauge,
-    scrape,
 )
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
@@ -35,7 +35,7 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
     PrometheusMetrics(
         app,
         registry=registry,
-        path=None,  # served below, by the chassis's scrape
+        path=None,  # served on METRICS_PORT, not by the app
         defaults_prefix=NO_PREFIX,
         group_by=handler,
         buckets=BUCKETS,
@@ -62,8 +62,3 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         child = request.environ.pop(IN_PROGRESS, None)
         if child is not None:
             child.dec()
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        body, content_type = scrape(registry, request.headers.get("Accept"))
-        return Response(body, content_type=content_type)

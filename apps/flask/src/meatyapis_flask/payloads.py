@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from meatyapis_chassis.problems import (
     FieldError,
     Problem,
@@ -14,6 +14,7 @@ from meatyapis_chassis.problems import (
     validation_problem,
 )
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 # Integers longer than this stay Decimal so range checks (not the parser) reject them by field.
@@ -52,6 +53,21 @@ def parse_json(raw: bytes) -> Any:
         raise malformed_json(detail) from None
 
 
+def raw_body() -> bytes:
+    """The request body, or 413 when it is longer than MAX_BODY_BYTES.
+
+    werkzeug checks Content-Length itself, but cuts a chunked body at the limit without a word
+    (the JSON then looks truncated): a chunked body is read here up to one byte past it.
+    """
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=False)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    data: bytes = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or the matching 4xx problem."""
     if request.mimetype not in JSON_TYPES:
@@ -63,7 +79,7 @@ def json_object() -> dict[str, Any]:
             if request.method == "PATCH"
             else {},
         )
-    body = parse_json(request.get_data(cache=False))
+    body = parse_json(raw_body())
     if not isinstance(body, dict):
         raise Problem(
             422,

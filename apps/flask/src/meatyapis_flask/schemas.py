@@ -22,7 +22,11 @@ ADD_LIMIT = Decimal(10) ** 15
 PRICE_MAX = Decimal("9999999999.99")  # Numeric(12, 2)
 QUANTITY_MAX = 2**31 - 1  # PostgreSQL integer
 _CENT = Decimal("0.01")
-_DECIMAL_STRING = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+_DECIMAL_STRING = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+# Explicit directional formatting characters (Unicode TR9): they can make a name read as another.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def _finite_number(value: object) -> Decimal:
@@ -39,14 +43,15 @@ def _finite_number(value: object) -> Decimal:
 
 def _operand(value: object) -> Decimal | int:
     number = _finite_number(value)
-    if abs(number) > ADD_LIMIT:
+    # copy_abs and comparisons are exact; abs() would round to the context (1e999999999 overflows).
+    if number.copy_abs() > ADD_LIMIT:
         raise ValueError(f"must be between -{ADD_LIMIT:.0f} and {ADD_LIMIT:.0f}")
     return value if isinstance(value, int) else number
 
 
 def _price(value: object) -> Decimal:
     if isinstance(value, str):
-        if not _DECIMAL_STRING.match(value):
+        if not _DECIMAL_STRING.fullmatch(value):
             raise ValueError("must be a decimal string like '19.99' (at most two decimals)")
         price = Decimal(value)
     else:
@@ -69,15 +74,20 @@ def _quantity(value: object) -> int:
 
 
 def _name(value: object) -> str:
+    """A name as stored and compared: NFC, so one spelling of a name is one name."""
     if not isinstance(value, str):
         raise ValueError("must be a string")
-    if not 1 <= len(value) <= 200:
-        raise ValueError("must be 1 to 200 characters long")
-    if not value.strip():
-        raise ValueError("must not be blank")
     if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
         raise ValueError("must not contain control characters")
-    return value
+    if any(ch in BIDI_CONTROLS for ch in value):
+        raise ValueError("must not contain bidirectional control characters (U+202A-U+202E …)")
+    name = unicodedata.normalize("NFC", value)
+    if not 1 <= len(name) <= 200:
+        raise ValueError("must be 1 to 200 characters long")
+    visible = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    if not visible.strip():
+        raise ValueError("must not be blank (spaces and invisible format characters only)")
+    return name
 
 
 Operand = Annotated[Decimal | int, PlainValidator(_operand)]

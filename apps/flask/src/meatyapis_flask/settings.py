@@ -29,6 +29,7 @@ class Settings(ServiceSettings):
     identity_breaker_cooldown_seconds: float = Field(5.0, gt=0, le=600)
     identity_cache_ttl_seconds: float = Field(10.0, ge=0, le=3600)
     identity_cache_size: int = Field(1024, ge=0, le=1_000_000)
+    checkin_names_per_client: int = Field(100, ge=1, le=1_000_000)
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-# `helm test`: both services ready, then register -> login -> create a product with the token.
+# `helm test`: both services ready; a registered user (a reader) logs in and is refused a write
+# (403 insufficient_scope); the first administrator logs in and creates and deletes a product.
 import json
 import os
 import secrets
@@ -44,10 +45,18 @@ status, body = call(
 assert status == 201, f"register: {status} {body}"
 status, body = call("POST", f"{FASTAPI}/login", {"username": user, "password": password})
 assert status == 200, f"login: {status} {body}"
-auth = {"Authorization": f"Bearer {body['access_token']}"}
 product = {"name": f"helm test {user}", "price": "1.50", "quantity": 1}
+reader = {"Authorization": f"Bearer {body['access_token']}"}
+status, body = call("POST", f"{FLASK}/products", product, reader)
+assert status == 403, f"a reader's write: {status} {body}"
+admin = {"username": os.environ["ADMIN_USERNAME"], "password": os.environ["ADMIN_PASSWORD"]}
+status, body = call("POST", f"{FASTAPI}/login", admin)
+assert status == 200, f"admin login: {status} {body}"
+assert "catalog:write" in body["scope"].split(), f"admin scopes: {body['scope']!r}"
+auth = {"Authorization": f"Bearer {body['access_token']}"}
 status, body = call("POST", f"{FLASK}/products", product, auth)
 assert status == 201, f"create product: {status} {body}"
+assert body["created_by"] == admin["username"], f"created_by: {body['created_by']!r}"
 status, body = call("DELETE", f"{FLASK}/products/{body['id']}", headers=auth)
 assert status == 204, f"delete product: {status} {body}"
-print("register -> login -> create product: OK")
+print("reader refused (403), admin creates and deletes a product: OK")

@@ -6,6 +6,7 @@
 {{- $v := index $root.Values $c -}}
 BIND_HOST: "0.0.0.0"
 PORT: {{ $v.containerPort | quote }}
+METRICS_PORT: {{ $v.metricsPort | quote }}
 WEB_CONCURRENCY: {{ $v.workers | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 FORWARDED_ALLOW_IPS: {{ $v.forwardedAllowIps | quote }}

@@ -43,7 +43,7 @@ spec:
         checksum/config: {{ include "meatyapis.component.configmap" . | sha256sum }}
         {{- if $root.Values.metrics.enabled }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: {{ $v.containerPort | quote }}
+        prometheus.io/port: {{ $v.metricsPort | quote }}
         prometheus.io/path: {{ include "meatyapis.metrics.path" . | quote }}
         {{- end }}
         {{- with $v.podAnnotations }}
@@ -68,7 +68,7 @@ spec:
           image: {{ include "meatyapis.component.image" . }}
           imagePullPolicy: {{ $v.image.pullPolicy }}
           command: ["meatyapis-{{ $c }}", "migrate"]
-          {{- include "meatyapis.component.env" . | nindent 10 }}
+          {{- include "meatyapis.component.env" (dict "root" $root "component" $c "migrate" true) | nindent 10 }}
           securityContext:
             {{- include "meatyapis.component.containerSecurityContext" . | nindent 12 }}
           resources:
@@ -84,6 +84,10 @@ spec:
           ports:
             - name: http
               containerPort: {{ $v.containerPort }}
+              protocol: TCP
+            # /metrics only, served by gunicorn's master; the NetworkPolicy lets Prometheus in here
+            - name: metrics
+              containerPort: {{ $v.metricsPort }}
               protocol: TCP
           {{- include "meatyapis.component.env" . | nindent 10 }}
           {{- range $probe, $path := dict "startupProbe" "/healthz" "livenessProbe" "/healthz" "readinessProbe" "/readyz" }}

@@ -1,7 +1,13 @@
+{{/* The Ingress of a component. `/metrics` goes to the closed Service (see _service.tpl): as
+     the longer Prefix it wins over the component's path, whatever the controller. */}}
 {{- define "meatyapis.component.ingress" -}}
 {{- $v := index .root.Values .component -}}
 {{- if $v.ingress.enabled }}
 {{- $i := $v.ingress }}
+{{- $metrics := include "meatyapis.metrics.path" .root }}
+{{- if hasPrefix $metrics (toString $i.path) }}
+{{- fail (printf "%s.ingress.path=%s would route %s, which is never exposed" .component $i.path $metrics) }}
+{{- end }}
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -29,6 +35,13 @@ spec:
             backend:
               service:
                 name: {{ include "meatyapis.component.fullname" . }}
+                port:
+                  name: http
+          - path: {{ $metrics }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ include "meatyapis.component.closedServiceName" . }}
                 port:
                   name: http
 {{- end }}

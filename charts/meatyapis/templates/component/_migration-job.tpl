@@ -43,6 +43,9 @@ spec:
             {{- with include "meatyapis.component.secretEnv" . }}
             {{- . | trim | nindent 12 }}
             {{- end }}
+            {{- with include "meatyapis.component.migrateEnv" . }}
+            {{- . | trim | nindent 12 }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

@@ -43,13 +43,16 @@ spec:
         {{- end }}
     {{- end }}
     {{- if $root.Values.metrics.enabled }}
-    # Prometheus scrapes /metrics on the http port
+    # Prometheus, and nothing else, scrapes /metrics on the metrics port (the API port stays
+    # closed to it)
     - ports:
-        - port: http
+        - port: metrics
           protocol: TCP
       from:
         - namespaceSelector:
             {{- toYaml $np.monitoringNamespaceSelector | nindent 12 }}
+          podSelector:
+            {{- toYaml $np.monitoringPodSelector | nindent 12 }}
     {{- end }}
   egress:
     - ports:

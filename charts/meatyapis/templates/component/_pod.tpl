@@ -15,6 +15,11 @@
 {{- end }}
 {{- end -}}
 
+{{/* What `migrate` alone needs: the component's own "meatyapis.<component>.migrateEnv". */}}
+{{- define "meatyapis.component.migrateEnv" -}}
+{{- include (printf "meatyapis.%s.migrateEnv" .component) . -}}
+{{- end -}}
+
 {{- define "meatyapis.component.resources" -}}
 {{- toYaml (index .root.Values .component).resources -}}
 {{- end -}}
@@ -55,6 +60,8 @@
 {{- end }}
 {{- end -}}
 
+{{/* The container's environment; "migrate" adds what only the migrations get (the identity
+     service's first administrator), never the server. */}}
 {{- define "meatyapis.component.env" -}}
 {{- $v := index .root.Values .component -}}
 envFrom:
@@ -64,9 +71,13 @@ envFrom:
   {{- toYaml . | nindent 2 }}
   {{- end }}
 {{- $secretEnv := include "meatyapis.component.secretEnv" . }}
-{{- if or $secretEnv $v.extraEnv }}
+{{- $migrateEnv := ternary (include "meatyapis.component.migrateEnv" .) "" (eq (toString .migrate) "true") }}
+{{- if or $secretEnv $migrateEnv $v.extraEnv }}
 env:
   {{- with $secretEnv }}
+  {{- . | trim | nindent 2 }}
+  {{- end }}
+  {{- with $migrateEnv }}
   {{- . | trim | nindent 2 }}
   {{- end }}
   {{- with $v.extraEnv }}

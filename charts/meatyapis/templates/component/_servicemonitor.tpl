@@ -20,7 +20,7 @@ spec:
     matchLabels:
       {{- include "meatyapis.component.selectorLabels" . | nindent 6 }}
   endpoints:
-    - port: http
+    - port: metrics
       path: {{ include "meatyapis.metrics.path" . }}
       {{- with $m.serviceMonitor.interval }}
       interval: {{ . }}

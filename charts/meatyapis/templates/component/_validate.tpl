@@ -17,12 +17,24 @@
 {{- else if not (or $v.database.external.existingSecret $v.database.external.externalSecret.enabled) -}}
 {{- fail (printf "%s.database.external.existingSecret is required when %s.database.type=external (a Secret holding DATABASE_URL), unless %s.database.external.externalSecret.enabled" $c $c $c) -}}
 {{- end -}}
+{{- if eq (int $v.metricsPort) (int $v.containerPort) -}}
+{{- fail (printf "%s.metricsPort=%d must differ from %s.containerPort: /metrics has a port of its own, which only Prometheus may reach" $c (int $v.metricsPort) $c) -}}
+{{- end -}}
 {{- $pause := ternary (int $v.preStop.seconds) 0 $v.preStop.enabled -}}
 {{- if le (int $v.terminationGracePeriodSeconds) (add $pause (int $v.gracefulTimeout)) -}}
 {{- fail (printf "%s.terminationGracePeriodSeconds=%d must exceed %s.preStop.seconds + %s.gracefulTimeout = %d, or the kubelet kills requests still draining" $c (int $v.terminationGracePeriodSeconds) $c $c (add $pause (int $v.gracefulTimeout))) -}}
 {{- end -}}
 {{- if not (has $v.preStop.action (list "sleep" "exec")) -}}
 {{- fail (printf "%s.preStop.action must be \"sleep\" or \"exec\", not %q" $c $v.preStop.action) -}}
+{{- end -}}
+{{- range $proxy := splitList "," (toString $v.forwardedAllowIps) -}}
+{{- $proxy = trim $proxy -}}
+{{- if eq $proxy "*" -}}
+{{- fail (printf "%s.forwardedAllowIps must not be \"*\": every caller could then choose the client address the service believes; list the proxies' addresses or CIDR ranges, e.g. the ingress controller pods' range" $c) -}}
+{{- end -}}
+{{- if and $proxy (not (regexMatch "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(/[0-9]{1,3})?$" $proxy)) -}}
+{{- fail (printf "%s.forwardedAllowIps: %q is not an IP address or CIDR range" $c $proxy) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.ingress.enabled $v.route.enabled -}}
 {{- fail (printf "%s.ingress.enabled and %s.route.enabled: choose one way in" $c $c) -}}

@@ -26,6 +26,10 @@ IDENTITY_CONNECT_TIMEOUT_SECONDS: {{ $v.identityConnectTimeoutSeconds | quote }}
 IDENTITY_READ_TIMEOUT_SECONDS: {{ $v.identityReadTimeoutSeconds | quote }}
 IDENTITY_DEADLINE_SECONDS: {{ $v.identityDeadlineSeconds | quote }}
 CORS_ALLOWED_ORIGINS: {{ $v.corsAllowedOrigins | quote }}
+CHECKIN_NAMES_PER_CLIENT: {{ $v.checkinNamesPerClient | quote }}
+{{- end -}}
+
+{{- define "meatyapis.flask.migrateEnv" -}}
 {{- end -}}
 
 {{- define "meatyapis.flask.secretEnv" -}}

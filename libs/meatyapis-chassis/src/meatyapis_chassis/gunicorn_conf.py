@@ -21,6 +21,7 @@ from prometheus_client import values
 from meatyapis_chassis import multiprocess_dir
 from meatyapis_chassis.logs import logging_config
 from meatyapis_chassis.metrics import MULTIPROC_DIR_VARIABLE
+from meatyapis_chassis.metrics_server import MetricsServer
 from meatyapis_chassis.settings import ConfigurationError, ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -47,23 +48,19 @@ class Logger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
             super().access(resp, req, environ, request_time)
 
 
-def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path | None:
-    """PROMETHEUS_MULTIPROC_DIR or, for several workers without one, a fresh temporary one;
-    exported for the workers either way, so that every worker's samples count whatever the
-    environment says. A single worker without one keeps its metrics in its own memory (one
-    server process per container: no files to write on every request, none to fold)."""
-    directory = settings.prometheus_multiproc_dir
-    if directory is None and settings.web_concurrency > 1:
-        directory = Path(tempfile.mkdtemp(prefix=f"{proc_name}-metrics-"))
-    if directory is None:
-        os.environ.pop(MULTIPROC_DIR_VARIABLE, None)
-    else:
-        os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
+def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, or a fresh temporary one; exported for the workers either way,
+    so that every worker's samples count whatever the environment says."""
+    directory = settings.prometheus_multiproc_dir or Path(
+        tempfile.mkdtemp(prefix=f"{proc_name}-metrics-")
+    )
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
     return directory
 
 
 def choose_metric_values() -> None:
-    """In a new worker, before its app (and the app's metrics) load: where samples live.
+    """In a new worker, before its app (and the app's metrics) load: samples in the
+    multiprocess directory, which the master's metrics listener reads.
 
     prometheus_client decides between in-process and multiprocess values once, when it is
     first imported, from the environment of that moment; the master imported it before
@@ -71,11 +68,8 @@ def choose_metric_values() -> None:
     its files by its pid, known here once: the library's default asks the kernel for it again
     on every sample it writes (to notice a fork, which a worker never does).
     """
-    if os.environ.get(MULTIPROC_DIR_VARIABLE):
-        pid = os.getpid()
-        values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)  # type: ignore[no-untyped-call]
-    else:
-        values.ValueClass = values.MutexValue
+    pid = os.getpid()
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)  # type: ignore[no-untyped-call]
 
 
 def bind(host: str, port: int) -> list[str]:
@@ -92,19 +86,30 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
 
     def on_starting(server: Any) -> None:
         """Master start: an empty multiprocess directory, so old workers' samples do not count."""
-        if metrics_dir is None:
-            server.log.info("metrics: in the worker's memory (one worker, no multiprocess dir)")
-            return
         multiprocess_dir.reset(metrics_dir)
         server.log.info("metrics: wiped multiprocess directory %s", metrics_dir)
 
-    def post_fork(server: Any, worker: Any) -> None:
-        choose_metric_values()
-
     def child_exit(server: Any, worker: Any) -> None:
         """A worker is gone: drop its live gauges, fold its other samples into the archive."""
-        if metrics_dir is not None:
-            multiprocess_dir.archive_dead_worker(metrics_dir, worker.pid)
+        multiprocess_dir.archive_dead_worker(metrics_dir, worker.pid)
+
+    listener: list[MetricsServer] = []
+
+    def when_ready(server: Any) -> None:
+        """The master serves /metrics on METRICS_PORT (every worker's samples), not the API."""
+        listener.append(MetricsServer(settings.bind_host, settings.metrics_port).start())
+        server.log.info(
+            "metrics: serving /metrics on %s", bind(settings.bind_host, settings.metrics_port)[0]
+        )
+
+    def post_fork(server: Any, worker: Any) -> None:
+        for metrics_server in listener:
+            metrics_server.close_inherited()
+        choose_metric_values()
+
+    def on_exit(server: Any) -> None:
+        for metrics_server in listener:
+            metrics_server.stop()
 
     return {
         "wsgi_app": app,
@@ -130,6 +135,8 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         # read-only root file system.
         "control_socket_disable": True,
         "on_starting": on_starting,
-        "post_fork": post_fork,
         "child_exit": child_exit,
+        "when_ready": when_ready,
+        "post_fork": post_fork,
+        "on_exit": on_exit,
     }

@@ -21,6 +21,7 @@ from meatyapis_chassis.request_id import (
     accept_or_generate_request_id,
     request_id_var,
 )
+from meatyapis_chassis.security_headers import EVERY_RESPONSE
 
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
@@ -62,6 +63,7 @@ def method_not_allowed(
         ("Content-Length", str(len(body))),
         ("Allow", ALLOW),
         (REQUEST_ID_HEADER, request_id),
+        *EVERY_RESPONSE,  # also where the answer is written below the app (uvicorn's parser)
     ]
     return headers, body
 

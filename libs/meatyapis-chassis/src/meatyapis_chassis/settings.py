@@ -6,16 +6,18 @@ they differ); a bad value stops start-up with a `ConfigurationError` naming the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
 
 SettingsT = TypeVar("SettingsT", bound="MigrationSettings")
@@ -64,6 +66,8 @@ class ServiceSettings(MigrationSettings):
 
     bind_host: str = "0.0.0.0"  # noqa: S104 - containers must listen on every interface
     port: int = Field(8080, ge=1, le=65535)
+    # /metrics is served on a port of its own (see metrics_server.py), never on PORT.
+    metrics_port: int = Field(9102, ge=1, le=65535)
     web_concurrency: int = Field(2, ge=1, le=64)
     worker_timeout: int = Field(30, ge=1, le=3600)
     graceful_timeout: int = Field(20, ge=1, le=3600)
@@ -76,12 +80,49 @@ class ServiceSettings(MigrationSettings):
     metrics_enabled: bool = True
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        proxy_networks(value)
+        return value.strip()
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        """The networks whose X-Forwarded-* headers are believed (FORWARDED_ALLOW_IPS)."""
+        return proxy_networks(self.forwarded_allow_ips)
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _not_the_api_port(cls, value: int, info: ValidationInfo) -> int:
+        if value == info.data.get("port"):
+            raise ValueError("must differ from PORT: /metrics has a port of its own")
+        return value
+
     @field_validator("worker_tmp_dir")
     @classmethod
     def _check_tmp_dir(cls, value: Path) -> Path:
         if not value.is_dir() or not os.access(value, os.W_OK):
             raise ValueError(f"{value} is not a writable directory")
         return value
+
+
+def proxy_networks(value: str) -> tuple[Network, ...]:
+    """Comma-separated proxy addresses and CIDR ranges; `*` (every peer) is refused, since any
+    client could then choose the address the service believes it has."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ValueError(
+                "'*' would trust every peer: list the proxies' addresses or CIDR ranges "
+                "(e.g. the ingress controller's pod range)"
+            )
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as err:
+            raise ValueError(f"{item!r} is not an IP address or CIDR range: {err}") from None
+    return tuple(networks)
 
 
 def load(kind: type[SettingsT]) -> SettingsT:
@@ -95,6 +136,8 @@ def load(kind: type[SettingsT]) -> SettingsT:
 def describe(err: ValidationError) -> str:
     lines = ["invalid configuration:"]
     for problem in err.errors():
-        variable = str(problem["loc"][0]).upper() if problem["loc"] else "?"
-        lines.append(f"  {variable}: {problem['msg'].removeprefix('Value error, ')}")
+        message = problem["msg"].removeprefix("Value error, ")
+        # A check of several variables together names them in its message.
+        variable = f"{str(problem['loc'][0]).upper()}: " if problem["loc"] else ""
+        lines.append(f"  {variable}{message}")
     return "\n".join(lines)

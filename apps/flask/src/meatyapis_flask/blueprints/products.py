@@ -2,7 +2,9 @@
 
 Writes are optimistic-concurrency safe: the version check of `If-Match` is part of the UPDATE's
 WHERE clause, so of two writers holding the same ETag exactly one wins and the other gets 412,
-whichever worker or database connection each one runs on.
+whichever worker or database connection each one runs on. The ETag is `"<id>-<version>"`: ids
+are never reused and every write bumps the version, so an ETag names one representation of one
+product, and one of a deleted product never validates for another.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from meatyapis_flask.auth import require_bearer_token
+from meatyapis_flask.auth import WRITE_SCOPE, current_caller, require_scope
 from meatyapis_flask.catalog_app import database
 from meatyapis_flask.models import Product
 from meatyapis_flask.payloads import body
@@ -29,13 +31,13 @@ MAX_ID = 2**31 - 1
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_OFFSET = 2**31 - 1
-_DIGITS = re.compile(r"^[0-9]{1,10}$")
+_DIGITS = re.compile(r"[0-9]{1,10}")
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
-_VERSION = re.compile(r"^[0-9]{1,10}$")
+_PRODUCT_TAG = re.compile(r"([0-9]{1,10})-([0-9]{1,10})")
 
 
 def etag(product: Product) -> str:
-    return f'"{product.version}"'
+    return f'"{product.id}-{product.version}"'
 
 
 def _timestamp(value: datetime) -> str:
@@ -52,7 +54,9 @@ def representation(product: Product) -> dict[str, Any]:
         "quantity": product.quantity,
         "version": product.version,
         "created_at": _timestamp(product.created_at),
+        "created_by": product.created_by,
         "updated_at": _timestamp(product.updated_at),
+        "updated_by": product.updated_by,
     }
 
 
@@ -71,7 +75,7 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not _DIGITS.match(raw) or not low <= int(raw) <= high:
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise validation_problem(
             [FieldError(field=name, message=f"must be an integer from {low} to {high}")]
         )
@@ -83,7 +87,17 @@ def _entity_tags(header: str) -> list[tuple[bool, str]]:
     return [(bool(weak), value) for weak, value in _ENTITY_TAG.findall(header)]
 
 
-def _expected_versions() -> set[int] | None:
+def _versions(product_id: int, tags: list[tuple[bool, str]]) -> set[int]:
+    """The versions of product `product_id` that entity tags name (tags of others name none)."""
+    versions = set()
+    for _weak, value in tags:
+        match = _PRODUCT_TAG.fullmatch(value)
+        if match is not None and int(match[1]) == product_id:
+            versions.add(int(match[2]))
+    return versions
+
+
+def _expected_versions(product_id: int) -> set[int] | None:
     """The versions If-Match allows: None when absent or `*` (any current version).
 
     If-Match uses the strong comparison (RFC 9110 13.1.1): weak tags never match.
@@ -91,9 +105,7 @@ def _expected_versions() -> set[int] | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    return {
-        int(value) for weak, value in _entity_tags(header) if not weak and _VERSION.match(value)
-    }
+    return _versions(product_id, [tag for tag in _entity_tags(header) if not tag[0]])
 
 
 def _none_match(product: Product) -> bool:
@@ -101,8 +113,9 @@ def _none_match(product: Product) -> bool:
     header = request.headers.get("If-None-Match")
     if header is None:
         return False
-    current = str(product.version)
-    return header.strip() == "*" or any(value == current for _, value in _entity_tags(header))
+    if header.strip() == "*":
+        return True
+    return product.version in _versions(product.id, _entity_tags(header))
 
 
 def _unique_violation(err: IntegrityError) -> bool:
@@ -153,10 +166,18 @@ def list_products() -> dict[str, Any]:
 
 
 @bp.post("/products")
-@require_bearer_token
+@require_scope(WRITE_SCOPE)
 def create_product() -> Response:
     data = body(ProductIn)
-    product = Product(name=data.name, price=data.price, quantity=data.quantity, version=1)
+    author = current_caller().username
+    product = Product(
+        name=data.name,
+        price=data.price,
+        quantity=data.quantity,
+        version=1,
+        created_by=author,
+        updated_by=author,
+    )
     try:
         with database().write() as session:
             session.add(product)
@@ -187,12 +208,15 @@ def get_product(product_id: int) -> Response:
 
 def _update(product_id: int, changes: dict[str, Any]) -> Response:
     product_id = _checked_id(product_id)
-    versions = _expected_versions()
+    versions = _expected_versions(product_id)
     statement = update(Product).where(Product.id == product_id)
     if versions is not None:
         statement = statement.where(Product.version.in_(versions))
     statement = statement.values(
-        **changes, version=Product.version + 1, updated_at=func.now()
+        **changes,
+        version=Product.version + 1,
+        updated_at=func.now(),
+        updated_by=current_caller().username,
     ).returning(Product)
     try:
         with database().write() as session:
@@ -209,22 +233,22 @@ def _update(product_id: int, changes: dict[str, Any]) -> Response:
 
 
 @bp.put("/products/<int:product_id>")
-@require_bearer_token
+@require_scope(WRITE_SCOPE)
 def replace_product(product_id: int) -> Response:
     return _update(product_id, body(ProductIn).model_dump())
 
 
 @bp.patch("/products/<int:product_id>")
-@require_bearer_token
+@require_scope(WRITE_SCOPE)
 def patch_product(product_id: int) -> Response:
     return _update(product_id, body(ProductPatch).changes())
 
 
 @bp.delete("/products/<int:product_id>")
-@require_bearer_token
+@require_scope(WRITE_SCOPE)
 def delete_product(product_id: int) -> Response:
     product_id = _checked_id(product_id)
-    versions = _expected_versions()
+    versions = _expected_versions(product_id)
     statement = delete(Product).where(Product.id == product_id)
     if versions is not None:
         statement = statement.where(Product.version.in_(versions))

@@ -23,7 +23,8 @@ class State(enum.IntEnum):
 
 
 class CircuitBreaker:
-    """`allow()` before a call, then exactly one of `record_success()` / `record_failure()`.
+    """`allow()` before a call, then exactly one of `record_success()` / `record_failure()` /
+    `release()` (no verdict).
 
     Closed: every call is allowed; `failure_threshold` consecutive failures open the circuit.
     Open: calls are refused for `cooldown` seconds. Then half-open: one trial call is let
@@ -92,6 +93,12 @@ class CircuitBreaker:
             self._failures = 0
             self._trial_started = None
             self._set(State.CLOSED)
+
+    def release(self) -> None:
+        """The allowed call ended without a verdict on the service (it failed here, before or
+        while calling): the state stays, and a half-open trial may be taken again."""
+        with self._lock:
+            self._trial_started = None
 
     def record_failure(self) -> None:
         with self._lock:

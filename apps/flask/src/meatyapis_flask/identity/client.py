@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from meatyapis_flask.auth import TokenRejected, VerifierUnavailable
+from meatyapis_flask.auth import TokenRejected, VerifierUnavailable, is_bearer_token
 from meatyapis_flask.identity.circuit_breaker import CircuitBreaker
 from meatyapis_flask.identity.metrics import NO_STATUS, OutboundMetrics
 from meatyapis_flask.identity.traceparent import child_of
@@ -107,7 +107,13 @@ class IdentityClient:
     def verify(
         self, token: str, *, request_id: str | None = None, traceparent: str | None = None
     ) -> Claims:
-        """The token's claims; TokenRejected on a 401; VerifierUnavailable when no answer came."""
+        """The token's claims; TokenRejected on a 401; VerifierUnavailable when no answer came.
+
+        A token no HTTP header can carry (RFC 6750 b64token) is refused before any call, so it
+        neither reaches the service nor counts for or against the circuit.
+        """
+        if not is_bearer_token(token):
+            raise TokenRejected("the token is malformed")
         started = self._clock()
         reason = "the identity service is unavailable"
         for attempt in range(1, self.attempts + 1):
@@ -136,6 +142,9 @@ class IdentityClient:
                 raise
             except VerifierUnavailable:
                 self.breaker.record_failure()
+                raise
+            except BaseException:
+                self.breaker.release()  # no verdict on the service: free a half-open trial
                 raise
             self.breaker.record_success()
             return claims

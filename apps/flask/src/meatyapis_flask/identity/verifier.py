@@ -11,6 +11,7 @@ from flask import has_request_context, request
 from meatyapis_chassis.request_id import request_id_var
 from prometheus_client import CollectorRegistry
 
+from meatyapis_flask.auth import Caller
 from meatyapis_flask.identity.circuit_breaker import CircuitBreaker, State
 from meatyapis_flask.identity.client import IdentityClient
 from meatyapis_flask.identity.metrics import OutboundMetrics
@@ -27,7 +28,7 @@ class IdentityVerifier:
         self.client = client
         self.cache = cache
 
-    def verify(self, token: str) -> str:
+    def verify(self, token: str) -> Caller:
         claims = self.cache.get(token)
         if claims is None:
             incoming = request.headers.get("traceparent") if has_request_context() else None
@@ -35,7 +36,12 @@ class IdentityVerifier:
                 token, request_id=request_id_var.get(), traceparent=incoming
             )
             self.cache.put(token, claims)
-        return str(claims["sub"])
+        scope = claims.get("scope")
+        return Caller(
+            subject=str(claims["sub"]),
+            username=str(claims.get("username") or claims["sub"]),
+            scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+        )
 
 
 def identity_verifier(settings: Settings, registry: CollectorRegistry | None) -> IdentityVerifier:
