@@ -46,8 +46,8 @@ def write(stack: Stack, token: str) -> httpx.Response:
 
 
 def test_logout_and_revoke_all_reach_the_catalog_within_its_cache_window(stack: Stack) -> None:
-    logged_out = services.register_and_login(stack.identity.url, "alice")
-    revoked_all = services.register_and_login(stack.identity.url, "bob")
+    logged_out = services.register_and_login(stack.identity, "alice")
+    revoked_all = services.register_and_login(stack.identity, "bob")
     for token in (logged_out, revoked_all):  # the verdicts are cached now
         assert all(write(stack, token).status_code == 201 for _ in range(WRITES))
     identity = httpx.Client(base_url=stack.identity.url, timeout=10)
@@ -60,7 +60,7 @@ def test_logout_and_revoke_all_reach_the_catalog_within_its_cache_window(stack: 
         refused = [write(stack, token) for _ in range(WRITES)]
         assert [r.status_code for r in refused] == [401] * WRITES
         assert all(r.headers["www-authenticate"].startswith("Bearer") for r in refused)
-    fresh = services.register_and_login(stack.identity.url, "alice")
+    fresh = services.register_and_login(stack.identity, "alice")
     assert write(stack, fresh).status_code == 201  # logging in again works at once
 
 

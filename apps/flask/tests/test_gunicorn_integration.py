@@ -353,3 +353,19 @@ def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
     print(
         f"SIGTERM: {uploads} uploads in flight completed; master exited 0 after {drained_in:.2f}s"
     )
+
+
+def test_what_gunicorn_answers_itself_is_a_problem_with_nosniff(served: Served) -> None:
+    """Too many header fields: gunicorn refuses the request before the app sees it."""
+    port = int(served.process.env["PORT"])
+    flood = b"".join(b"X-Flood-%d: x\r\n" % i for i in range(200))
+    with socket.create_connection((HOST, port), timeout=30) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: h\r\n" + flood + b"\r\n")
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 "), head
+    assert b"Content-Type: application/problem+json" in head
+    assert b"X-Content-Type-Options: nosniff" in head
+    assert json.loads(body)["status"] == 431

@@ -11,6 +11,7 @@ import signal
 from types import FrameType
 from typing import Any
 
+from meatyapis_chassis import server_errors
 from meatyapis_chassis.gunicorn_conf import server_config, settings_or_exit
 from meatyapis_chassis.lifecycle import begin_shutdown
 
@@ -20,6 +21,8 @@ _settings = settings_or_exit(load_settings)
 globals().update(server_config(_settings, "meatyapis_flask.wsgi:app"))
 worker_class = "gthread"
 threads = _settings.threads
+# What gunicorn answers itself (431, 414, 400 …) is a problem document with nosniff too.
+server_errors.install()
 
 
 def pre_request(worker: Any, req: Any) -> None:
