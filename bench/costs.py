@@ -59,17 +59,14 @@ def access_line_costs(folder: Path) -> list[list[object]]:
     for name in ("StreamHandler: a write per line", "BatchedStreamHandler (the services')",
                  "QueueHandler + QueueListener thread"):  # fmt: skip
         stream = (folder / f"{len(rows)}.log").open("a")
-        if name.startswith("Queue"):
-            target: logging.Handler = logging.StreamHandler(stream)
-            lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-            handler: logging.Handler = logging.handlers.QueueHandler(lines)
-            listener = logging.handlers.QueueListener(lines, target)
-            target.setFormatter(JsonFormatter())
-            listener.start()
-        else:
-            handler = (BatchedStreamHandler if name.startswith("Batched") else
-                       logging.StreamHandler)(stream)  # fmt: skip
-            handler.setFormatter(JsonFormatter())
+        queued = name.startswith("Queue")
+        target: logging.Handler = (
+            BatchedStreamHandler(stream) if name.startswith("Batched") else
+            logging.StreamHandler(stream)
+        )  # fmt: skip
+        target.setFormatter(JsonFormatter())
+        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        handler = logging.handlers.QueueHandler(lines) if queued else target
         handler.addFilter(RequestIdFilter())
         logger = logging.getLogger(f"bench.costs.{len(rows)}")
         logger.propagate = False
@@ -80,12 +77,24 @@ def access_line_costs(folder: Path) -> list[list[object]]:
             for _ in range(n):
                 log_access(logger, **fields)
 
-        in_request = best_cpu_us(lines_of, LINES, time.thread_time)
-        cpu = best_cpu_us(lines_of, LINES)
-        if name.startswith("Queue"):
-            listener.stop()
+        def drained(
+            n: int,
+            lines: queue.SimpleQueue[logging.LogRecord] = lines,
+            target: logging.Handler = target,
+            queued: bool = queued,
+        ) -> None:
+            """The lines, and (queued) the listener thread until it has written them all."""
+            listener = logging.handlers.QueueListener(lines, target)
+            if queued:
+                listener.start()
+            lines_of(n)
+            if queued:
+                listener.stop()  # joins the thread once the queue is empty
+
+        in_request = best_cpu_us(drained, LINES, time.thread_time)
+        cpu = best_cpu_us(drained, LINES)
         logger.removeHandler(handler)
-        handler.close()
+        target.close()
         stream.close()
         rows.append([name, f"{in_request:.1f}", f"{cpu:.1f}"])
     return rows

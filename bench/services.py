@@ -259,7 +259,7 @@ def seed_user(database_url: str, username: str = "bench-reader") -> str:
             user_id: int = user.id
     finally:
         database.dispose()
-    return Tokens(TOKEN_SECRET, 3600).issue(user_id, username, generation=0).token
+    return Tokens(TOKEN_SECRET, 3600, 3600).issue(user_id, username, generation=0).token
 
 
 def grant_role(identity: Service, username: str, role: str) -> None:
