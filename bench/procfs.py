@@ -37,17 +37,20 @@ def tree_pids(root: int) -> list[int]:
     return pids
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of one process, MiB (0 when it is gone)."""
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def tree_rss_mib(root: int) -> float:
     """Resident memory of a process and all its descendants (gunicorn master + workers), MiB."""
-    total_kib = 0
-    for pid in tree_pids(root):
-        try:
-            for line in (PROC / str(pid) / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kib += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kib / 1024
+    return sum(rss_mib(pid) for pid in tree_pids(root))
 
 
 def tree_cpu_seconds(root: int) -> float:

@@ -1,10 +1,13 @@
-"""`make bench`: instrumentation overhead, serving modes, the ASGI ceiling, /metrics scrapes,
-the multiprocess directory under worker recycling, and start-up time — written to results.md.
+"""`make bench`: both services against their bare frameworks and without metrics, the serving
+modes and the ASGI ceiling, one pod of several workers against single-worker pods, memory,
+/metrics scrapes, the multiprocess directory under worker recycling, and start-up time —
+written to results.md with every target met or missed.
 
 Every comparison runs its servers side by side on 127.0.0.1 and drives them with wrk in
 alternating order (A B, then B A, …) for several rounds; tables show medians. Tunable through
-the environment: BENCH_ROUNDS (5), BENCH_SECONDS (6), BENCH_CONNECTIONS (32),
-BENCH_SCRAPE_REQUESTS (100000).
+the environment: BENCH_ROUNDS (5), BENCH_SECONDS (5), BENCH_CONNECTIONS (32),
+BENCH_SCRAPE_REQUESTS (100000), BENCH_SECTIONS (all: costs,frameworks,serving,deployment,
+scrape,recycle,startup). A missed target is traced with py-spy (bench/profile.py) into results.md.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import services, wrk
-from bench.procfs import tree_cpu_seconds
+from bench import profile, services, wrk
+from bench.procfs import rss_mib, tree_cpu_seconds, tree_pids
 from bench.services import Service
 from tests.support.net import http_status
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = 2
 TIMEOUT = 10.0  # wrk's per-request timeout (s); failures are counted in the tables, not fatal
@@ -72,7 +75,8 @@ class Target:
 class Report:
     sections: list[str] = field(default_factory=list)
     commands: set[str] = field(default_factory=set)
-    verdicts: list[str] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    profiles: dict[str, list[tuple[str, profile.Profile]]] = field(default_factory=dict)
 
     def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         lines = [f"## {title}", "", "| " + " | ".join(header) + " |"]
@@ -157,107 +161,135 @@ def running(*servers: Service) -> Iterator[tuple[Service, ...]]:
         yield servers
 
 
-def on_and_off(
-    name: str,
-    start: Callable[[str, Path, dict[str, str]], Service],
-    env_of: Callable[..., dict[str, str]],
-    work: Path,
-    database_url: str,
-) -> tuple[Service, Service]:
-    """The same service twice, instrumented and with METRICS_ENABLED=false."""
+@dataclass
+class Verdict:
+    """One target of results.md: a ratio of medians, its per-round ratios, met or not."""
 
-    def one(side: str, metrics: bool) -> Service:
-        folder = work / f"{name}-{side}"
-        env = env_of(folder, database_url, workers=WORKERS, metrics=metrics)
-        return start(f"{name}-{side}", folder, {**env, **NO_RECYCLING})
+    target: str
+    ratio: float
+    goal: float
+    rounds: list[float]
+    detail: str = ""
+    profile: tuple[str, str, str] | None = None  # (app, bare counterpart, path) when missed
 
-    return one("on", True), one("off", False)
+    @property
+    def met(self) -> bool:
+        return self.ratio >= self.goal
 
 
-def instrumentation_overhead(report: Report, work: Path) -> None:
-    rows: list[list[object]] = []
-    flask_db = services.flask_database(work / "catalog")
-    product_id = services.seed_product(flask_db)
-    on, off = on_and_off("flask", services.flask_gunicorn, services.flask_env, work, flask_db)
-    with running(on, off):
-        for path, what in (("/hello", "/hello"), (f"/products/{product_id}", "GET /products/<id>")):
-            results = alternate(report, [Target("on", on, path), Target("off", off, path)])
-            rows.append(_overhead_row(report, "Flask (gunicorn gthread)", what, results))
+def round_ratios(a: Sequence[wrk.WrkResult], b: Sequence[wrk.WrkResult]) -> list[float]:
+    """A's throughput over B's in each round (the two ran back to back in that round)."""
+    return [x.rps / y.rps if y.rps else 0.0 for x, y in zip(a, b, strict=True)]
 
-    identity_db = services.fastapi_database(work / "identity")
-    on, off = on_and_off(
-        "fastapi", services.fastapi_gunicorn, services.fastapi_env, work, identity_db
+
+def ratio_verdict(
+    report: Report,
+    target: str,
+    goal: float,
+    a: Sequence[wrk.WrkResult],
+    b: Sequence[wrk.WrkResult],
+    profile: tuple[str, str, str] | None = None,
+) -> Verdict:
+    verdict = Verdict(
+        target,
+        rps(a) / rps(b),
+        goal,
+        round_ratios(a, b),
+        f"p99 {p99(a):.1f} / {p99(b):.1f} ms; CPU {cpu_us(a):.0f} / {cpu_us(b):.0f} µs per request",
+        profile,
     )
-    with running(on, off):
-        token = services.register_and_login(on)
-        auth = (f"Authorization: Bearer {token}",)
+    report.verdicts.append(verdict)
+    return verdict
+
+
+def service_env(
+    app: str, folder: Path, database_url: str, workers: int = WORKERS, **extra: str
+) -> dict[str, str]:
+    env_of = services.flask_env if app == "flask" else services.fastapi_env
+    return {**env_of(folder, database_url, workers=workers), **extra, **NO_RECYCLING}
+
+
+def on_off_bare(app: str, work: Path, database_url: str) -> list[Service]:
+    """The service as shipped, the service with METRICS_ENABLED=false, and the bare framework
+    app, each with WORKERS workers of the service's own gunicorn config."""
+    start = services.flask_gunicorn if app == "flask" else services.fastapi_gunicorn
+    bare = services.bare_flask_gunicorn if app == "flask" else services.bare_fastapi_gunicorn
+    return [
+        start(f"{app}-on", work / f"{app}-on", service_env(app, work / f"{app}-on", database_url)),
+        start(f"{app}-off", work / f"{app}-off",
+              service_env(app, work / f"{app}-off", database_url, METRICS_ENABLED="false")),
+        bare(f"{app}-bare", work / f"{app}-bare",
+             service_env(app, work / f"{app}-bare", database_url)),
+    ]  # fmt: skip
+
+
+def _row(service: str, what: str, server: str, results: Sequence[wrk.WrkResult],
+         base: Sequence[wrk.WrkResult]) -> list[object]:  # fmt: skip
+    return [service, what, server, f"{rps(results):.0f}", f"{rps(results) / rps(base):.2f}",
+            f"{p99(results):.1f}", f"{cpu_us(results):.0f}", errors(results)]  # fmt: skip
+
+
+def frameworks(report: Report, work: Path) -> None:
+    """Each service against its bare framework and against itself without metrics, access
+    logs on everywhere; the catalog also against `app.run(threaded=True)`."""
+    rows: list[list[object]] = []
+    identity_db = services.fastapi_database(work / "identity")
+    on, off, bare = on_off_bare("fastapi", work, identity_db)
+    with running(on, off, bare):
+        auth = (f"Authorization: Bearer {services.seed_user(identity_db)}",)
         for path, what, headers in (
             ("/hello", "/hello", ()),
             ("/users/me", "GET /users/me (JWT + user row)", auth),
         ):
-            results = alternate(
-                report,
-                [Target("on", on, path, headers), Target("off", off, path, headers)],
-            )
-            rows.append(
-                _overhead_row(report, "FastAPI (gunicorn + uvicorn workers)", what, results)
-            )
+            results = alternate(report, [Target(s.name, s, path, headers) for s in (on, off, bare)])
+            r_on, r_off, r_bare = (results[s.name] for s in (on, off, bare))
+            for server, result in (("service (metrics + access log on, as shipped)", r_on),
+                                   ("service, METRICS_ENABLED=false", r_off),
+                                   ("bare FastAPI (bench/bare_fastapi.py)", r_bare)):  # fmt: skip
+                rows.append(_row("FastAPI", what, server, result, r_on))
+            ratio_verdict(report, f"FastAPI {what} ≥ 0.75 x bare FastAPI", 0.75, r_on, r_bare,
+                          ("fastapi", "bare-fastapi", path))  # fmt: skip
+            ratio_verdict(report, f"FastAPI {what}: metrics on / off ≥ 0.90", 0.90, r_on, r_off,
+                          ("fastapi", "", path))  # fmt: skip
+
+    catalog_db = services.flask_database(work / "catalog")
+    product = f"/products/{services.seed_product(catalog_db)}"
+    on, off, bare = on_off_bare("flask", work, catalog_db)
+    dev = services.flask_devserver(
+        "flask-app-run", work / "f-dev", services.flask_env(work / "f-dev", catalog_db)
+    )
+    with running(on, off, bare, dev):
+        results = alternate(report, [Target(s.name, s, "/hello") for s in (on, off, bare, dev)])
+        r_on, r_off, r_bare, r_dev = (results[s.name] for s in (on, off, bare, dev))
+        for server, result in (("service (metrics + access log on, as shipped)", r_on),
+                               ("service, METRICS_ENABLED=false", r_off),
+                               ("bare Flask (bench/bare_flask.py)", r_bare),
+                               ("the service under app.run(threaded=True)", r_dev)):  # fmt: skip
+            rows.append(_row("Flask", "/hello", server, result, r_on))
+        ratio_verdict(report, "Flask /hello ≥ 0.80 x bare Flask", 0.80, r_on, r_bare,
+                      ("flask", "bare-flask", "/hello"))  # fmt: skip
+        ratio_verdict(report, "Flask /hello: metrics on / off ≥ 0.90", 0.90, r_on, r_off,
+                      ("flask", "", "/hello"))  # fmt: skip
+        ratio_verdict(report, "Flask (gunicorn) ≥ 4 x app.run(threaded=True), /hello", 4.0,
+                      r_on, r_dev, ("flask", "", "/hello"))  # fmt: skip
+        results = alternate(report, [Target(s.name, s, product) for s in (on, off)])
+        r_on, r_off = results[on.name], results[off.name]
+        for server, result in (("service (metrics + access log on, as shipped)", r_on),
+                               ("service, METRICS_ENABLED=false", r_off)):  # fmt: skip
+            rows.append(_row("Flask", "GET /products/<id>", server, result, r_on))
+        ratio_verdict(report, "Flask GET /products/<id>: metrics on / off ≥ 0.90", 0.90, r_on,
+                      r_off, ("flask", "", "/products/<id>"))  # fmt: skip
     report.table(
-        f"Instrumentation overhead ({WORKERS} workers each, MAX_REQUESTS=0; metrics on vs "
-        "METRICS_ENABLED=false)",
-        ["service", "endpoint", "req/s on", "req/s off", "ratio (≥ 0.90)",
-         "p99 on ms", "p99 off ms", "p99 ratio (≤ 1.10)", "CPU µs/req on", "CPU µs/req off",
-         "CPU efficiency off/on (≥ 0.90)", "wrk errors on/off", "target"],
+        f"The services against their bare frameworks ({WORKERS} workers each, the service's "
+        "gunicorn config on every side, MAX_REQUESTS=0, LOG_LEVEL=INFO)",
+        ["service", "endpoint", "server", "req/s", "vs as shipped", "p99 ms", "CPU µs/req",
+         "wrk errors"],
         rows,
     )  # fmt: skip
 
 
-def _overhead_row(
-    report: Report, service: str, what: str, results: dict[str, list[wrk.WrkResult]]
-) -> list[object]:
-    on_rps, off_rps = rps(results["on"]), rps(results["off"])
-    on_p99, off_p99 = p99(results["on"]), p99(results["off"])
-    on_cpu, off_cpu = cpu_us(results["on"]), cpu_us(results["off"])
-    ratio, p99_ratio = on_rps / off_rps, on_p99 / off_p99
-    met = ratio >= 0.90 and p99_ratio <= 1.10
-    verdict = "met" if met else "MISSED"
-    report.verdicts.append(
-        f"overhead {service} {what}: {verdict} (throughput ratio {ratio:.2f}, p99 ratio "
-        f"{p99_ratio:.2f}; CPU per request off/on {off_cpu / on_cpu:.2f})"
-    )
-    return [service, what, f"{on_rps:.0f}", f"{off_rps:.0f}", f"{ratio:.2f}",
-            f"{on_p99:.1f}", f"{off_p99:.1f}", f"{p99_ratio:.2f}",
-            f"{on_cpu:.0f}", f"{off_cpu:.0f}", f"{off_cpu / on_cpu:.2f}",
-            f"{errors(results['on'])}/{errors(results['off'])}", verdict]  # fmt: skip
-
-
-def _serving_row(
-    service: str, server: str, results: Sequence[wrk.WrkResult], base: float
-) -> list[object]:
-    return [service, server, f"{rps(results):.0f}", f"{p99(results):.1f}",
-            f"{rps(results) / base:.2f}", f"{cpu_us(results):.0f}", errors(results)]  # fmt: skip
-
-
-def serving_modes(report: Report, work: Path) -> None:
+def serving(report: Report, work: Path) -> None:
     rows: list[list[object]] = []
-    flask_db = services.flask_database(work / "catalog-serving")
-    gunicorn = services.flask_gunicorn(
-        "flask-gunicorn", work / "f-gunicorn",
-        services.flask_env(work / "f-gunicorn", flask_db, workers=WORKERS),
-    )  # fmt: skip
-    dev = services.flask_devserver(
-        "flask-app-run", work / "f-dev", services.flask_env(work / "f-dev", flask_db)
-    )
-    with running(gunicorn, dev):
-        results = alternate(
-            report, [Target("gunicorn", gunicorn, "/hello"), Target("dev", dev, "/hello")]
-        )
-    base = rps(results["gunicorn"])
-    rows.append(_serving_row("Flask", f"repo gunicorn config ({WORKERS} gthread workers)",
-                             results["gunicorn"], base))  # fmt: skip
-    rows.append(_serving_row("Flask", "app.run(threaded=True) (Werkzeug dev server)",
-                             results["dev"], base))  # fmt: skip
-
     identity_db = services.fastapi_database(work / "identity-serving")
     gunicorn = services.fastapi_gunicorn(
         "fastapi-gunicorn", work / "a-gunicorn",
@@ -270,33 +302,144 @@ def serving_modes(report: Report, work: Path) -> None:
         "raw-asgi", work / "raw", services.fastapi_env(work / "raw", identity_db, workers=WORKERS)
     )
     with running(gunicorn, plain, raw):
-        results = alternate(
-            report,
-            [
-                Target("gunicorn", gunicorn, "/hello"),
-                Target("uvicorn", plain, "/hello"),
-                Target("raw", raw, "/hello"),
-            ],
-        )
-    base = rps(results["gunicorn"])
-    rows.append(_serving_row(
-        "FastAPI", f"repo config (gunicorn + {WORKERS} uvicorn workers, uvloop, httptools)",
-        results["gunicorn"], base,
-    ))  # fmt: skip
-    rows.append(_serving_row("FastAPI", "plain `uvicorn meatyapis_fastapi.asgi:app` (1 process)",
-                             results["uvicorn"], base))  # fmt: skip
-    rows.append(_serving_row("ceiling", "raw ASGI hello-world, same gunicorn + uvicorn worker "
-                             "config", results["raw"], base))  # fmt: skip
+        results = alternate(report, [Target(s.name, s, "/hello") for s in (gunicorn, plain, raw)])
+    base = results[gunicorn.name]
+    for server, name in (
+        (f"repo config (gunicorn + {WORKERS} uvicorn workers, uvloop, httptools)", gunicorn.name),
+        ("plain `uvicorn meatyapis_fastapi.asgi:app` (1 process)", plain.name),
+        ("raw ASGI hello-world, same gunicorn + uvicorn worker config", raw.name),
+    ):
+        rows.append(_row("FastAPI", "/hello", server, results[name], base))
     report.table(
-        "Serving: production config vs the source documents' way, and the ASGI ceiling "
-        "(GET /hello)",
-        ["service", "server", "req/s", "p99 ms", "vs repo config", "CPU µs/req", "wrk errors"],
+        "Serving: the identity service's config, plain uvicorn, and the raw ASGI ceiling",
+        ["service", "endpoint", "server", "req/s", "vs repo config", "p99 ms", "CPU µs/req",
+         "wrk errors"],
         rows,
-    )
-    ceiling = base / rps(results["raw"])
+    )  # fmt: skip
     report.note(
-        f"FastAPI reaches {ceiling:.0%} of the raw ASGI ceiling on the same server config.\n"
+        f"The identity service reaches {rps(base) / rps(results[raw.name]):.0%} of the raw ASGI "
+        "ceiling on the same server config.\n"
     )
+
+
+@dataclass
+class Memory:
+    """Resident memory (MiB) of a pod's processes: the gunicorn master and each worker."""
+
+    master: float
+    workers: list[float]
+
+    @property
+    def pod(self) -> float:
+        return self.master + sum(self.workers)
+
+
+def memory(server: Service) -> Memory:
+    master, *workers = tree_pids(server.process.pid)
+    return Memory(rss_mib(master), [rss_mib(w) for w in workers])
+
+
+def drive_all(servers: Sequence[Service], path: str = "/hello") -> tuple[wrk.WrkResult, Memory]:
+    """wrk on every server at once, CONNECTIONS (and wrk's threads) shared among them: the
+    requests, CPU and errors of all, the worst p99; and the peak memory of the first server's
+    processes (sampled every 0.5 s)."""
+    cpu_before = [tree_cpu_seconds(s.process.pid) for s in servers]
+    loads = [
+        wrk.Background(s.url + path, seconds=SECONDS, connections=CONNECTIONS // len(servers),
+                       threads=max(1, THREADS // len(servers)), timeout=TIMEOUT, statuses=False)
+        for s in servers
+    ]  # fmt: skip
+    peak = memory(servers[0])
+    with ExitStack() as stack:
+        for load in loads:
+            stack.enter_context(load)
+        deadline = time.monotonic() + SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = memory(servers[0])
+            if len(now.workers) == len(peak.workers):
+                peak = Memory(
+                    max(peak.master, now.master),
+                    [max(a, b) for a, b in zip(peak.workers, now.workers, strict=True)],
+                )
+        results = [load.result() for load in loads]
+    cpu = sum(
+        tree_cpu_seconds(s.process.pid) - before
+        for s, before in zip(servers, cpu_before, strict=True)
+    )
+    result = wrk.WrkResult(
+        requests=sum(r.requests for r in results),
+        seconds=max(r.seconds for r in results),
+        errors={k: sum(r.errors[k] for r in results) for k in results[0].errors},
+        latency_ms=max(results, key=lambda r: r.latency_ms["p99"]).latency_ms,
+        command=results[0].command,
+        server_cpu_s=cpu,
+    )
+    return result, peak
+
+
+def deployment(report: Report, work: Path) -> None:
+    """One pod of WORKERS workers against WORKERS pods of one worker each, on /hello, with the
+    memory of each. Every pod has its multiprocess directory, which its master's metrics
+    listener reads (what in-memory metric values would cost is in bench.costs)."""
+    rows: list[list[object]] = []
+    memory_rows: list[list[object]] = []
+    for app in ("flask", "fastapi"):
+        name = "Flask" if app == "flask" else "FastAPI"
+        db = (services.flask_database if app == "flask" else services.fastapi_database)(
+            work / f"deploy-{app}"
+        )
+        start = services.flask_gunicorn if app == "flask" else services.fastapi_gunicorn
+        pod = start(f"{app}-pod", work / f"{app}-pod", service_env(app, work / f"{app}-pod", db))
+        singles = []
+        for n in range(WORKERS):
+            folder = work / f"{app}-single-{n}"
+            singles.append(
+                start(f"{app}-single-{n}", folder, service_env(app, folder, db, workers=1))
+            )
+        sides = {"pod": [pod], "pods": singles}
+        results: dict[str, list[wrk.WrkResult]] = {"pod": [], "pods": []}
+        peaks: dict[str, Memory] = {}
+        with running(pod, *singles):
+            time.sleep(1)
+            at_rest = {"pod": memory(pod), "pods": memory(singles[0])}
+            pods_at_rest = sum(memory(s).pod for s in singles)
+            for servers in sides.values():
+                wrk.run(servers[0].url + "/hello", seconds=2, connections=CONNECTIONS)
+            for round_no in range(ROUNDS):
+                for side in ("pod", "pods") if round_no % 2 == 0 else ("pods", "pod"):
+                    result, peaks[side] = drive_all(sides[side])
+                    results[side].append(result)
+                    log(f"round {round_no + 1}/{ROUNDS} {app} {side}: {result.summary()}")
+                    report.commands.add(_generic(result.command))
+        one, many = results["pod"], results["pods"]
+        rows.append([name, f"1 pod x {WORKERS} workers", f"{rps(one):.0f}",
+                     "1.00", f"{p99(one):.1f}", f"{cpu_us(one):.0f}",
+                     f"{at_rest['pod'].pod:.0f}", errors(one)])  # fmt: skip
+        rows.append([name, f"{WORKERS} pods x 1 worker", f"{rps(many):.0f}",
+                     f"{rps(many) / rps(one):.2f}", f"{p99(many):.1f}", f"{cpu_us(many):.0f}",
+                     f"{pods_at_rest:.0f}", errors(many)])  # fmt: skip
+        for label, side in ((f"{WORKERS} workers", "pod"), ("1 worker", "pods")):
+            rest, loaded = at_rest[side], peaks[side]
+            memory_rows.append([name, label, f"{rest.master:.0f}",
+                                " / ".join(f"{w:.0f}" for w in rest.workers), f"{rest.pod:.0f}",
+                                f"{loaded.master:.0f}",
+                                " / ".join(f"{w:.0f}" for w in loaded.workers),
+                                f"{loaded.pod:.0f}"])  # fmt: skip
+    report.table(
+        f"Deployment: one pod of {WORKERS} workers against {WORKERS} pods of one worker, /hello "
+        f"(the pods share wrk's {CONNECTIONS} connections and {THREADS} threads, a wrk each)",
+        ["service", "deployment", "req/s (all pods)", "vs 1 pod", "p99 ms", "CPU µs/req",
+         "RSS at rest, all pods (MiB)", "wrk errors"],
+        rows,
+    )  # fmt: skip
+    report.table(
+        "Memory per pod: resident set (MiB) of the gunicorn master and each worker, at rest "
+        "(started, idle) and the peak under wrk (the last round)",
+        ["service", "pod", "master at rest", "workers at rest", "pod at rest",
+         "master under load", "workers under load", "pod under load"],
+        memory_rows,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -516,6 +659,67 @@ def environment() -> str:
     )
 
 
+def costs(report: Report, work: Path) -> None:
+    """bench/costs.py, in a process of its own (it sets the multiprocess-metrics environment)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.costs"], capture_output=True, text=True, timeout=600,
+        check=True, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    report.note(run.stdout.strip() + "\n")
+
+
+def trace_missed(report: Report) -> None:
+    """py-spy profiles (bench/profile.py) of each missed target's service and counterpart."""
+    done: dict[tuple[str, str, bool], profile.Profile] = {}
+    for verdict in report.verdicts:
+        if verdict.met or verdict.profile is None:
+            continue
+        app, counterpart, path = verdict.profile
+        sides = [
+            (app, path, True),
+            (counterpart, path, True) if counterpart else (app, path, False),
+        ]
+        for side in sides:
+            if side not in done:
+                log(f"profiling {side}")
+                done[side] = profile.profile(*side)
+        report.profiles[verdict.target] = [
+            (f"{side[0]}{'' if side[2] else ' (metrics off)'}", done[side]) for side in sides
+        ]
+
+
+def targets_section(report: Report) -> list[str]:
+    lines = [
+        "## Targets",
+        "",
+        "| target | measured | rounds (A/B in each round) | verdict | p99 and CPU per request |",
+        "|---|---|---|---|---|",
+    ]
+    for v in report.verdicts:
+        rounds = " ".join(f"{r:.2f}" for r in v.rounds)
+        verdict = "met" if v.met else "MISSED"
+        lines.append(f"| {v.target} | **{v.ratio:.2f}** | {rounds} | {verdict} | {v.detail} |")
+    lines.append("")
+    for target, sides in report.profiles.items():
+        samples = " / ".join(f"{name}: {p.samples}" for name, p in sides)
+        lines += [
+            f"### Where the time goes: {target} (missed)",
+            "",
+            "py-spy, one worker under wrk: the share of the samples of the thread holding the "
+            f"GIL per component ({samples} samples):",
+            "",
+            "| component | " + " | ".join(name for name, _ in sides) + " |",
+            "|---" * (len(sides) + 1) + "|",
+        ]
+        names = list(dict.fromkeys(c for _, p in sides for c, _ in p.components))
+        shares = [dict(p.components) for _, p in sides]
+        for component in names:
+            cells = " | ".join(f"{share.get(component, 0.0):.1f}" for share in shares)
+            lines.append(f"| {component} | {cells} |")
+        lines.append("")
+    return lines
+
+
 def write_results(report: Report, started: float, env_text: str) -> None:
     server_commands = [
         "Flask, repo config: `meatyapis-flask serve` (= `python -m gunicorn --config "
@@ -527,9 +731,15 @@ def write_results(report: Report, started: float, env_text: str) -> None:
         "--port <port> --no-access-log`",
         "Ceiling: `python -m gunicorn --config python:meatyapis_fastapi.gunicorn_conf "
         "bench.raw_asgi:app`",
+        "Bare frameworks: `python -m gunicorn --config python:meatyapis_<app>.gunicorn_conf "
+        "bench.bare_<app>:app` (the service's own server config, worker class and hooks)",
+        "Pods of one worker: `meatyapis-<app> serve` with WEB_CONCURRENCY=1",
+        "Profiles: `uv run --frozen python -m bench.profile <app> <path>` (py-spy, one worker)",
+        "Per-request costs: `uv run --frozen python -m bench.costs` (in one process)",
         "Environment of every server: PORT, BIND_HOST=127.0.0.1, WEB_CONCURRENCY, DATABASE_URL "
         "(sqlite), PROMETHEUS_MULTIPROC_DIR, METRICS_ENABLED, LOG_LEVEL=INFO; FastAPI also "
-        "TOKEN_SECRET; the recycling run MAX_REQUESTS/MAX_REQUESTS_JITTER",
+        "TOKEN_SECRET; the comparisons MAX_REQUESTS=0, the recycling run "
+        "MAX_REQUESTS/MAX_REQUESTS_JITTER",
     ]
     text = [
         "# Benchmark results",
@@ -541,10 +751,7 @@ def write_results(report: Report, started: float, env_text: str) -> None:
         env_text,
         "",
         *report.sections,
-        "## Targets",
-        "",
-        *[f"- {v}" for v in report.verdicts],
-        "",
+        *targets_section(report),
         "## Commands",
         "",
         *[f"- {c}" for c in server_commands],
@@ -569,11 +776,15 @@ def main() -> int:
     report = Report()
     with tempfile.TemporaryDirectory(prefix="meatyapis-bench-") as tmp:
         work = Path(tmp)
-        sections = os.environ.get("BENCH_SECTIONS", "overhead,serving,scrape,recycle,startup")
+        sections = os.environ.get(
+            "BENCH_SECTIONS", "costs,frameworks,serving,deployment,scrape,recycle,startup"
+        )
         chosen = set(sections.split(","))
         for name, section in (
-            ("overhead", instrumentation_overhead),
-            ("serving", serving_modes),
+            ("costs", costs),
+            ("frameworks", frameworks),
+            ("serving", serving),
+            ("deployment", deployment),
             ("scrape", metrics_scrapes),
             ("recycle", recycling),
             ("startup", start_up),
@@ -581,6 +792,8 @@ def main() -> int:
             if name in chosen:
                 log(f"--- {name}")
                 section(report, work)
+        trace_missed(report)
+    env_text += f"\n- Load average at the end: {os.getloadavg()[0]:.2f}"
     write_results(report, started, env_text)
     return 0
 

@@ -195,13 +195,31 @@ def fastapi_uvicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service
     return _service(name, argv, workdir, _single_process(env))
 
 
-def raw_asgi_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
-    """bench/raw_asgi.py under the identity service's gunicorn config and worker class."""
+def under_service_config(
+    name: str, workdir: Path, env: Mapping[str, str], service: str, app: str
+) -> Service:
+    """Another app (`app`, "module:attribute") under `service`'s gunicorn config and worker
+    class: the bare-framework baselines and the raw ASGI ceiling, on the same server."""
     argv = [
-        sys.executable, "-m", "gunicorn", "--config", "python:meatyapis_fastapi.gunicorn_conf",
-        "bench.raw_asgi:app",
+        sys.executable, "-m", "gunicorn", "--config", f"python:meatyapis_{service}.gunicorn_conf",
+        app,
     ]  # fmt: skip
     return _service(name, argv, workdir, dict(env), ready_path="/")
+
+
+def raw_asgi_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
+    """bench/raw_asgi.py under the identity service's gunicorn config and worker class."""
+    return under_service_config(name, workdir, env, "fastapi", "bench.raw_asgi:app")
+
+
+def bare_fastapi_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
+    """bench/bare_fastapi.py under the identity service's gunicorn config and worker class."""
+    return under_service_config(name, workdir, env, "fastapi", "bench.bare_fastapi:app")
+
+
+def bare_flask_gunicorn(name: str, workdir: Path, env: Mapping[str, str]) -> Service:
+    """bench/bare_flask.py under the catalog's gunicorn config (gthread workers)."""
+    return under_service_config(name, workdir, env, "flask", "bench.bare_flask:app")
 
 
 def seed_product(database_url: str, name: str = "bench-product", quantity: int = 0) -> int:
@@ -218,6 +236,30 @@ def seed_product(database_url: str, name: str = "bench-product", quantity: int =
     finally:
         database.dispose()
     return product_id
+
+
+def seed_user(database_url: str, username: str = "bench-reader") -> str:
+    """Insert one user straight into the identity database and return a bearer token for it,
+    signed with TOKEN_SECRET: what the service and the bare baseline both accept."""
+    from meatyapis_fastapi.models import User
+    from meatyapis_fastapi.security import Tokens
+    from meatyapis_fastapi.usernames import canonical
+
+    database = Database(database_url)
+    try:
+        with database.write() as session:
+            user = User(
+                username=username,
+                username_key=canonical(username),
+                email=f"{username}@example.com",
+                password_hash="-",  # noqa: S106 - no login: the token is issued here
+            )
+            session.add(user)
+            session.flush()
+            user_id: int = user.id
+    finally:
+        database.dispose()
+    return Tokens(TOKEN_SECRET, 3600, 3600).issue(user_id, username, generation=0).token
 
 
 def grant_role(identity: Service, username: str, role: str) -> None:

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from meatyapis_chassis import lifecycle
 from meatyapis_chassis.logs import JsonFormatter, RequestIdFilter
+from meatyapis_chassis.request_id import request_id_var
 from meatyapis_flask.app import create_app
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
@@ -83,6 +84,19 @@ def test_every_line_of_a_request_carries_its_id(app: Flask) -> None:
     after = next(line for line in lines if line["message"] == "after the request")
     assert view_line["request_id"] == access["request_id"] == "trace-7"
     assert "request_id" not in after
+
+
+def test_a_request_made_inside_another_leaves_no_request_id_behind(app: Flask) -> None:
+    """Both share `g` (one app context): each keeps its id and start in its own environ."""
+
+    @app.get("/outer")
+    def outer() -> str:
+        app.test_client().get("/hello", headers={"X-Request-ID": "inner-1"})
+        return str(request_id_var.get())
+
+    response = app.test_client().get("/outer", headers={"X-Request-ID": "outer-1"})
+    assert response.get_data(as_text=True) == "outer-1"
+    assert request_id_var.get() is None
 
 
 def samples(client: FlaskClient) -> dict[str, float]:

@@ -12,13 +12,15 @@ from meatyapis_chassis.request_id import (
     accept_or_generate_request_id,
     request_id_var,
 )
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meatyapis_fastapi.problems import internal_error_response
 
 access_log = logging.getLogger("meatyapis_fastapi.access")
 error_log = logging.getLogger("meatyapis_fastapi.errors")
+
+
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode("latin-1")
 
 
 class RequestContextMiddleware:
@@ -29,19 +31,29 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        request_id = accept_or_generate_request_id(headers.get(REQUEST_ID_HEADER))
+        # One pass over the raw headers (ASGI names are lower-case) for the three it needs.
+        incoming = user_agent = traceparent = None
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID:
+                incoming = incoming or value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = user_agent or value.decode("latin-1")
+            elif name == b"traceparent":
+                traceparent = traceparent or value.decode("latin-1")
+        request_id = accept_or_generate_request_id(incoming)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         response_started = False
+        id_header = (_REQUEST_ID, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                # This middleware is the only one that sets the header.
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -61,7 +73,7 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 route=getattr(route, "path", None),
                 client=(scope.get("client") or ("", 0))[0],
-                user_agent=headers.get("user-agent"),
-                traceparent=headers.get("traceparent"),
+                user_agent=user_agent,
+                traceparent=traceparent,
             )
             request_id_var.reset(token)

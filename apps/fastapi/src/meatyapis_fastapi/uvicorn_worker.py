@@ -3,12 +3,15 @@ lingering keep-alive connections on shutdown), readiness aware of SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any, ClassVar
 
 from gunicorn.arbiter import Arbiter
 from meatyapis_chassis.lifecycle import begin_shutdown
+from meatyapis_chassis.logs import flush_batched
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker as BaseUvicornWorker
 
@@ -21,6 +24,17 @@ class ShutdownAwareServer(Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         begin_shutdown()
         super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Once drained, uvicorn raises the stop signal again and the worker ends by it, without
+        the interpreter's exit: the log lines still waiting in the batched handler (the last
+        requests' access lines, uvicorn's own shutdown lines) are written first."""
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                flush_batched()
 
 
 class UvicornWorker(BaseUvicornWorker):  # type: ignore[misc]

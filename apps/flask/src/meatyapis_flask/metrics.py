@@ -7,7 +7,9 @@ a route of the app: gunicorn's master serves it on METRICS_PORT (the chassis's m
 
 from __future__ import annotations
 
-from flask import Flask, Request, g, request
+import re
+
+from flask import Flask, Request, request
 from meatyapis_chassis.metrics import (
     BUCKETS,
     UNMATCHED_HANDLER,
@@ -15,15 +17,18 @@ from meatyapis_chassis.metrics import (
     build_info,
     in_progress_gauge,
 )
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
 
+IN_PROGRESS = "meatyapis.in_progress"
+
 
 def handler(req: Request) -> str:
     """The `handler` label: the matched URL rule, or "none" so unknown paths add no series."""
-    return req.url_rule.rule if req.url_rule is not None else UNMATCHED_HANDLER
+    rule = req.url_rule
+    return rule.rule if rule is not None else UNMATCHED_HANDLER
 
 
 def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
@@ -34,20 +39,26 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         defaults_prefix=NO_PREFIX,
         group_by=handler,
         buckets=BUCKETS,
-        excluded_paths=[f"^{path}$" for path in UNRECORDED_PATHS],
+        # One pattern: the exporter tries each pattern in turn after every request.
+        excluded_paths=["^(?:" + "|".join(map(re.escape, UNRECORDED_PATHS)) + ")$"],
     )
     build_info(registry, APP_NAME, __version__)
     in_progress = in_progress_gauge(registry)
+    # Each label set's child is looked up once (methods are RFC 9110's, handlers the URL rules).
+    in_progress_children: dict[tuple[str, str], Gauge] = {}
 
     @app.before_request
     def _start() -> None:
         if request.path not in UNRECORDED_PATHS:
             labels = (request.method, handler(request))
-            in_progress.labels(*labels).inc()
-            g.in_progress_labels = labels
+            child = in_progress_children.get(labels)
+            if child is None:
+                child = in_progress_children[labels] = in_progress.labels(*labels)
+            child.inc()
+            request.environ[IN_PROGRESS] = child  # the request's own (`g` may be shared)
 
     @app.teardown_request
     def _finish(_exc: BaseException | None) -> None:
-        labels = g.pop("in_progress_labels", None)
-        if labels is not None:
-            in_progress.labels(*labels).dec()
+        child = request.environ.pop(IN_PROGRESS, None)
+        if child is not None:
+            child.dec()

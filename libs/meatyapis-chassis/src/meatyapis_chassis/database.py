@@ -39,7 +39,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def build_engine(url: str | URL) -> Engine:
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
         _configure_sqlite(engine)
         return engine
     # A blackholed database must fail the readiness probe, not hang it.

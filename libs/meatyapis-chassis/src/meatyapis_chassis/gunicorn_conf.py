@@ -7,12 +7,16 @@ extra hooks). Every value comes from the validated settings.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from gunicorn import glogging
+from prometheus_client import values
 
 from meatyapis_chassis import multiprocess_dir
 from meatyapis_chassis.logs import logging_config
@@ -31,6 +35,19 @@ def settings_or_exit(load: Callable[[], SettingsT]) -> SettingsT:
         sys.exit(str(err))
 
 
+class Logger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's logger, whose access line is built only when it would be written.
+
+    With `logconfig_dict` set, gunicorn builds the atoms of its access line (the request's
+    headers, a formatted date) for every request, and hands them to `gunicorn.access`, which the
+    services keep at WARNING (each app writes its own access line): work thrown away.
+    """
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.access_log.isEnabledFor(logging.INFO):
+            super().access(resp, req, environ, request_time)
+
+
 def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path:
     """PROMETHEUS_MULTIPROC_DIR, or a fresh temporary one; exported for the workers either way,
     so that every worker's samples count whatever the environment says."""
@@ -39,6 +56,20 @@ def metrics_directory(settings: ServiceSettings, proc_name: str) -> Path:
     )
     os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
     return directory
+
+
+def choose_metric_values() -> None:
+    """In a new worker, before its app (and the app's metrics) load: samples in the
+    multiprocess directory, which the master's metrics listener reads.
+
+    prometheus_client decides between in-process and multiprocess values once, when it is
+    first imported, from the environment of that moment; the master imported it before
+    `metrics_directory` exported the directory, so each worker decides again. A worker names
+    its files by its pid, known here once: the library's default asks the kernel for it again
+    on every sample it writes (to notice a fork, which a worker never does).
+    """
+    pid = os.getpid()
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)  # type: ignore[no-untyped-call]
 
 
 def bind(host: str, port: int) -> list[str]:
@@ -74,6 +105,7 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
     def post_fork(server: Any, worker: Any) -> None:
         for metrics_server in listener:
             metrics_server.close_inherited()
+        choose_metric_values()
 
     def on_exit(server: Any) -> None:
         for metrics_server in listener:
@@ -97,6 +129,7 @@ def server_config(settings: ServiceSettings, app: str) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),
         "logconfig_dict": logging_config(settings.log_level),
+        "logger_class": f"{__name__}.Logger",
         # gunicorn >= 25.1 opens a control socket by default ($XDG_RUNTIME_DIR/gunicorn.ctl or
         # $HOME/.gunicorn/gunicorn.ctl); the services do not use it, and containers run with a
         # read-only root file system.

@@ -9,7 +9,7 @@ their log lines join; anything else is replaced by a fresh one.
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -22,4 +22,4 @@ def accept_or_generate_request_id(incoming: str | None) -> str:
     """The caller's id when it follows the rule, otherwise a fresh one (32 hex digits)."""
     if incoming and VALID_REQUEST_ID.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # as random as a UUID 4, without building one per request

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is alive."""
     return Health(status="ok")
 

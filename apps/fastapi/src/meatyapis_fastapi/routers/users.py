@@ -14,7 +14,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserOut, responses=problem_responses(401))
-def me(user: UserDep) -> User:
+async def me(user: UserDep) -> User:
     return user
 
 
