@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
 from meatyapis_chassis.settings import proxy_networks
-from meatyapis_fastapi.forwarded import client_address, parse_address
+from meatyapis_fastapi.forwarded import ForwardedMiddleware, client_address, parse_address
+from starlette.types import Receive, Scope, Send
 
 PROXY = "10.1.2.3"
 TRUSTED = proxy_networks("10.0.0.0/8, 192.0.2.7, 2001:db8:1::/48")
@@ -52,3 +54,34 @@ def test_every_client_address_is_a_valid_ip() -> None:
         result = client_address(PROXY, [value], TRUSTED)
         assert ipaddress.ip_address(result) == ipaddress.ip_address(PROXY)
     assert parse_address("x" * 1000) is None
+
+
+def _scope_after(middleware: ForwardedMiddleware, headers: list[tuple[bytes, bytes]]) -> Scope:
+    seen: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope)
+
+    middleware.app = app
+    scope: Scope = {"type": "http", "client": (PROXY, 40000), "scheme": "http", "headers": headers}
+    asyncio.run(middleware(scope, None, None))  # type: ignore[arg-type]
+    return seen[0]
+
+
+def test_the_middleware_keeps_answers_for_short_headers_only() -> None:
+    middleware = ForwardedMiddleware(None, TRUSTED)  # type: ignore[arg-type]
+    short = [(b"x-forwarded-for", b"198.51.100.4"), (b"x-forwarded-proto", b"HTTPS")]
+    for _ in range(3):  # the kept answer is the answer
+        scope = _scope_after(middleware, short)
+        assert scope["client"] == ("198.51.100.4", 0)
+        assert scope["scheme"] == "https"
+    assert middleware._resolve_kept.cache_info().currsize == 1
+    # A long header is resolved every time and never kept: the table cannot be filled with them.
+    long = [(b"x-forwarded-for", b"6.6.6.6, " * 100 + b"198.51.100.9")]
+    assert _scope_after(middleware, long)["client"] == ("198.51.100.9", 0)
+    assert middleware._resolve_kept.cache_info().currsize == 1
+    # The socket peer with no header keeps its port; an untrusted peer's headers are not read.
+    assert _scope_after(middleware, [])["client"] == (PROXY, 40000)
+    outsider = ForwardedMiddleware(None, proxy_networks("192.0.2.7"))  # type: ignore[arg-type]
+    assert _scope_after(outsider, short)["client"] == (PROXY, 40000)
+    assert _scope_after(outsider, short)["scheme"] == "http"

@@ -81,3 +81,27 @@ def test_the_asgi_wrapper() -> None:
     assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert headers["x-content-type-options"] == "nosniff"
     assert sent[1]["body"] == b"x"
+
+
+def test_the_asgi_wrapper_adds_the_same_headers_as_the_rule() -> None:
+    cases = [
+        [(b"content-type", b"Text/HTML; charset=utf-8")],
+        [(b"content-type", b"application/json")],
+        [(b"content-type", b"text/html"), (b"x-frame-options", b"SAMEORIGIN")],
+        [(b"X-Content-Type-Options", b"nosniff"), (b"content-type", b"text/html")],
+        [],
+    ]
+    for raw in cases:
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any, raw: Any = raw) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": list(raw)})
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(AsgiSecurityHeaders(app)({"type": "http"}, None, send))
+        decoded = [(n.decode(), v.decode()) for n, v in raw]
+        rule = [(n.lower(), v) for n, v in decoded + security_headers(decoded)]
+        assert [(n.decode().lower(), v.decode()) for n, v in sent[0]["headers"]] == rule

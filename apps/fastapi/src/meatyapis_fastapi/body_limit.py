@@ -4,7 +4,6 @@ the body streams in."""
 from __future__ import annotations
 
 from meatyapis_chassis.problems import Problem
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,7 +21,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = next((v for n, v in scope["headers"] if n == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             response = problem_response(Problem(413, self._detail()), scope["path"])
             await response(scope, receive, send)

@@ -10,6 +10,7 @@ take any string a proxy passes on.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -18,6 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 SCHEMES = frozenset({"http", "https"})
+# Answers kept per (peer, X-Forwarded-For, X-Forwarded-Proto): a service sees few peers (its
+# proxies) and few clients at a time; a caller sending a new header value on every request only
+# pushes older answers out of the table, which stays small (at most 4096 x 256 characters).
+RESOLVED_CACHE_SIZE = 4096
+MAX_KEPT_HEADER_LENGTH = 256  # longer X-Forwarded-* values are resolved, never kept
 
 
 def parse_address(text: str) -> Address | None:
@@ -70,12 +76,27 @@ def client_address(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Ne
     return str(parse_address(hops[0]))
 
 
+def resolve(
+    host: str, forwarded_for: tuple[str, ...], proto: str | None, trusted: tuple[Network, ...]
+) -> tuple[str, bool, str | None]:
+    """The client, whether it is the socket peer (keeping its port), and the scheme a trusted
+    proxy reports (None: keep the connection's)."""
+    client = client_address(host, forwarded_for, trusted)
+    peer = parse_address(host)
+    keeps_port = peer is not None and client == str(peer)
+    scheme = proto.strip().lower() if proto is not None else None
+    if scheme not in SCHEMES or peer is None or not is_trusted(peer, trusted):
+        scheme = None
+    return client, keeps_port, scheme
+
+
 class ForwardedMiddleware:
     """Sets the scope's `client` and `scheme` from the trusted proxies' headers (outermost)."""
 
     def __init__(self, app: ASGIApp, trusted: Sequence[Network]) -> None:
         self.app = app
         self.trusted = tuple(trusted)
+        self._resolve_kept = functools.lru_cache(maxsize=RESOLVED_CACHE_SIZE)(self._resolve)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and scope.get("client"):
@@ -86,11 +107,21 @@ class ForwardedMiddleware:
                 if name == b"x-forwarded-for":
                     forwarded_for.append(value.decode("latin-1"))
                 elif name == b"x-forwarded-proto":
-                    proto = value.decode("latin-1").strip().lower()
-            client = client_address(host, forwarded_for, self.trusted)
-            peer = parse_address(host)
+                    proto = value.decode("latin-1")
+            hops = tuple(forwarded_for)
+            if sum(map(len, hops)) + len(proto or "") <= MAX_KEPT_HEADER_LENGTH:
+                client, keeps_port, scheme = self._resolve_kept(host, hops, proto)
+            else:
+                client, keeps_port, scheme = self._resolve(host, hops, proto)
             if client != host:
-                scope["client"] = (client, port if peer is not None and client == str(peer) else 0)
-            if proto in SCHEMES and peer is not None and is_trusted(peer, self.trusted):
-                scope["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
+                scope["client"] = (client, port if keeps_port else 0)
+            if scheme is not None and scope["type"] == "websocket":
+                scheme = scheme.replace("http", "ws")
+            if scheme is not None:
+                scope["scheme"] = scheme
         await self.app(scope, receive, send)
+
+    def _resolve(
+        self, host: str, forwarded_for: tuple[str, ...], proto: str | None
+    ) -> tuple[str, bool, str | None]:
+        return resolve(host, forwarded_for, proto, self.trusted)

@@ -55,7 +55,8 @@ class InProgress:
 
 class Instrumentation(PrometheusInstrumentatorMiddleware):
     """The instrumentator's middleware, counting requests in progress in the given gauge, and
-    keeping the route template of each method and path it has resolved.
+    keeping the route template of each method and path it has resolved, and whether each
+    handler is excluded.
 
     Before every request the library walks the app's routes to name the handler (the in-progress
     gauge needs the label before the route runs): a regex match per route. The routes do not
@@ -70,6 +71,7 @@ class Instrumentation(PrometheusInstrumentatorMiddleware):
         self.inprogress_labels = True
         self.inprogress = in_progress  # type: ignore[assignment]  # it calls only labels()
         self._handlers: dict[tuple[str, str], tuple[str, bool]] = {}
+        self._excluded: dict[tuple[str, bool], bool] = {}
 
     def _get_handler(self, request: Request) -> tuple[str, bool]:
         key = (request.scope["method"], request.scope["path"])
@@ -79,6 +81,15 @@ class Instrumentation(PrometheusInstrumentatorMiddleware):
             if len(self._handlers) < MAX_REMEMBERED_PATHS:
                 self._handlers[key] = handler
         return handler
+
+    def _is_handler_excluded(self, handler: str, is_templated: bool) -> bool:
+        key = (handler, is_templated)
+        excluded = self._excluded.get(key)
+        if excluded is None:
+            excluded = super()._is_handler_excluded(handler, is_templated)
+            if len(self._excluded) < MAX_REMEMBERED_PATHS:
+                self._excluded[key] = excluded
+        return excluded
 
 
 def record_requests(registry: CollectorRegistry) -> Callable[[Info], None]:

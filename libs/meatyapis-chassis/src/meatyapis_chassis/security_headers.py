@@ -59,7 +59,15 @@ def wsgi_security_headers(app: WSGIApp) -> WSGIApp:
     return wrapped
 
 
+_RAW_EVERY = [(name.lower().encode(), value.encode()) for name, value in EVERY_RESPONSE]
+_RAW_HTML = [(name.lower().encode(), value.encode()) for name, value in HTML_RESPONSE]
+_RAW_NAMES = frozenset(name for name, _ in _RAW_EVERY + _RAW_HTML)
+
+
 class AsgiSecurityHeaders:
+    """The same headers as `security_headers`, on the raw header list of each answer (ASGI
+    header names are lower-case bytes): nothing is decoded on the way."""
+
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
 
@@ -70,10 +78,23 @@ class AsgiSecurityHeaders:
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                raw = list(message.get("headers", ()))
-                decoded = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
-                added = [(n.lower().encode(), v.encode()) for n, v in security_headers(decoded)]
-                message = {**message, "headers": raw + added}
+                message = {**message, "headers": with_security_headers(message.get("headers", ()))}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    headers = list(raw)
+    html = False
+    present: set[bytes] = set()
+    for name, value in headers:
+        name = name.lower()
+        if name == b"content-type":
+            html = value[:9].lower() == b"text/html"
+        elif name in _RAW_NAMES:
+            present.add(name)
+    wanted = _RAW_EVERY + _RAW_HTML if html else _RAW_EVERY
+    if present:
+        wanted = [(name, value) for name, value in wanted if name not in present]
+    return headers + wanted
