@@ -65,39 +65,29 @@ def slo() -> db.Dashboard:
                 thresholds=((None, "red"), (1 - budget, "green")),
             )
         )
+    burn_windows = (  # the alerts' window pairs, their threshold line and what it means
+        ("paging", ("5m", "1h", "30m", "6h"), 6,
+         "Budget burn rate (1 = spending exactly the budget over the window). Pages at 14.4 "
+         "(1h and 5m) or 6 (6h and 30m)."),
+        ("ticket", ("2h", "1d", "6h", "3d"), 1,
+         "Opens a ticket at 3 (1d and 2h) or 1 (3d and 6h)."),
+    )  # fmt: skip
     for name, bad, budget in slos:
-        d = (
-            d.with_row(db.Row(f"{name} burn rate"))
-            .with_panel(
+        d = d.with_row(db.Row(f"{name} burn rate"))
+        for kind, windows, line, description in burn_windows:
+            d = d.with_panel(
                 graph(
-                    f"{name} burn rate: paging windows",
+                    f"{name} burn rate: {kind} windows",
                     "short",
                     [
                         query(
                             f"namespace_service:{bad}:ratio_rate{w}{{{SVC}}} / {budget:g}",
                             f"{{{{service}}}} {w}",
                         )
-                        for w in ("5m", "1h", "30m", "6h")
+                        for w in windows
                     ],
-                    description="Budget burn rate (1 = spending exactly the budget over the "
-                    "window). Pages at 14.4 (1h and 5m) or 6 (6h and 30m).",
-                    slo_line=6,
+                    description=description,
+                    slo_line=line,
                 )
             )
-            .with_panel(
-                graph(
-                    f"{name} burn rate: ticket windows",
-                    "short",
-                    [
-                        query(
-                            f"namespace_service:{bad}:ratio_rate{w}{{{SVC}}} / {budget:g}",
-                            f"{{{{service}}}} {w}",
-                        )
-                        for w in ("2h", "1d", "6h", "3d")
-                    ],
-                    description="Opens a ticket at 3 (1d and 2h) or 1 (3d and 6h).",
-                    slo_line=1,
-                )
-            )
-        )
     return d

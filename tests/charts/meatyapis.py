@@ -44,3 +44,9 @@ def config(objs: list[dict[str, Any]], component: str) -> dict[str, str]:
 def both(values: dict[str, Any]) -> dict[str, Any]:
     """The same values block for both components."""
     return dict.fromkeys(COMPONENTS, values)
+
+
+def selected(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels only) selects an object with these labels."""
+    assert set(selector) == {"matchLabels"}, selector
+    return bool(selector["matchLabels"].items() <= labels.items())

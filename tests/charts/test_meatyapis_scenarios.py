@@ -15,7 +15,7 @@ from tests.charts.render import render, render_chart
 
 # Custom resources: kubernetes-validate ships no schemas for them. The Prometheus Operator's,
 # Gateway API's and External Secrets' are checked against their CRD schemas below; the Route's
-# shape is asserted in test_meatyapis_features.
+# shape is asserted in test_meatyapis_production_and_openshift.
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "Route", "HTTPRoute", "ExternalSecret"}
 OPERATOR_GROUP = "monitoring.coreos.com/"
 scenarios = pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
