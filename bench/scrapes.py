@@ -41,7 +41,12 @@ def scrape_times(metrics_url: str, count: int) -> Scrapes:
     with httpx.Client(timeout=30) as client:
         for _ in range(count):
             started = time.perf_counter()
-            response = client.get(metrics_url)
+            try:
+                response = client.get(metrics_url)
+            except httpx.TransportError as err:  # counted, as Prometheus counts a failed scrape
+                failed += 1
+                log(f"scrape failed: {err!r}")
+                continue
             times.append((time.perf_counter() - started) * 1000)
             if response.status_code == 200:
                 body = response.text

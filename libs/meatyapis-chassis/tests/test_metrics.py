@@ -47,3 +47,19 @@ def test_multiprocess_scrape_reads_every_workers_files_under_the_lock(
     body, _ = scrape(new_registry())
     assert 'requests_total{handler="/a"} 6.0' in body.decode()
     assert (tmp_path / "compaction.lock").exists()
+
+
+def test_a_file_a_new_worker_is_still_creating_does_not_fail_the_scrape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker starting up (a gunicorn recycle) opens its file before it sizes it: a scrape in
+    that moment sees an empty file, and a dead worker's files can be folded away meanwhile."""
+    key = mmap_key("requests", "requests_total", ["handler"], ["/a"], "Requests")
+    mmap = MmapedDict(str(tmp_path / "counter_101.db"))
+    mmap.write_value(key, 2.0, 0.0)
+    mmap.close()
+    (tmp_path / "counter_102.db").touch()  # opened, not yet sized
+    (tmp_path / "histogram_102.db").write_bytes(b"\0\0")  # shorter than the header
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, _ = scrape(new_registry())
+    assert 'requests_total{handler="/a"} 2.0' in body.decode()

@@ -53,3 +53,18 @@ def test_only_reads(listener: str, method: str) -> None:
     response = httpx.request(method, f"{listener}/metrics", timeout=10)
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_a_scrape_that_cannot_be_read_is_a_503_on_a_connection_that_stays(
+    listener: str, tmp_path: Path
+) -> None:
+    # A worker file whose header claims entries the file does not hold (a damaged volume).
+    broken = tmp_path / "counter_999.db"
+    broken.write_bytes((64).to_bytes(4, "little") + b"\0\0\0\0" + b"\xff" * 56)
+    with httpx.Client(timeout=10) as client:
+        refused = client.get(f"{listener}/metrics")
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        broken.unlink()
+        assert "worker_hits_total 3.0" in client.get(f"{listener}/metrics").text

@@ -83,6 +83,19 @@ def test_the_asgi_wrapper() -> None:
     assert sent[1]["body"] == b"x"
 
 
+def _asgi_answer_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(raw)})
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(AsgiSecurityHeaders(app)({"type": "http"}, None, send))
+    return list(sent[0]["headers"])
+
+
 def test_the_asgi_wrapper_adds_the_same_headers_as_the_rule() -> None:
     cases = [
         [(b"content-type", b"Text/HTML; charset=utf-8")],
@@ -92,16 +105,7 @@ def test_the_asgi_wrapper_adds_the_same_headers_as_the_rule() -> None:
         [],
     ]
     for raw in cases:
-
-        async def app(scope: dict[str, Any], receive: Any, send: Any, raw: Any = raw) -> None:
-            await send({"type": "http.response.start", "status": 200, "headers": list(raw)})
-
-        sent: list[dict[str, Any]] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        asyncio.run(AsgiSecurityHeaders(app)({"type": "http"}, None, send))
         decoded = [(n.decode(), v.decode()) for n, v in raw]
         rule = [(n.lower(), v) for n, v in decoded + security_headers(decoded)]
-        assert [(n.decode().lower(), v.decode()) for n, v in sent[0]["headers"]] == rule
+        answered = _asgi_answer_headers(raw)
+        assert [(n.decode().lower(), v.decode()) for n, v in answered] == rule

@@ -10,11 +10,14 @@ that keeps a dead worker's fold from being seen halfway.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, multiprocess
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
 
 from meatyapis_chassis.multiprocess_dir import consistent_scrape
 
@@ -24,6 +27,10 @@ UNMATCHED_HANDLER = "none"  # the `handler` of a request no route matches: no se
 DURATION_METRIC = "http_request_duration_seconds"
 IN_PROGRESS_METRIC = "http_requests_inprogress"
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# A worker's file starts with the 4-byte count of bytes in use (then 4 of padding); a file
+# shorter than that is one a starting worker has opened and not yet sized.
+FILE_HEADER_BYTES = 8
+READ_ATTEMPTS = 3
 
 
 def new_registry() -> CollectorRegistry:
@@ -65,6 +72,33 @@ def scrape(registry: CollectorRegistry, accept: str | None = None) -> tuple[byte
     if directory is None:
         return encode(registry), content_type
     workers = CollectorRegistry()
-    multiprocess.MultiProcessCollector(workers, path=str(directory))  # type: ignore[no-untyped-call]
+    WorkerFilesCollector(workers, path=str(directory))  # type: ignore[no-untyped-call]
     with consistent_scrape(directory):
         return encode(workers), content_type
+
+
+class WorkerFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector of the workers' files, for a directory that changes while
+    it is read: gunicorn starts a new worker (its file opened, not yet sized) and folds a dead
+    one's files away at any time, and the library's collector fails the whole scrape on either.
+    Here a file not yet sized is left out (its worker has recorded nothing yet), and a read that
+    met a file removed meanwhile is done again over the files there now."""
+
+    def collect(self) -> Iterable[Metric]:
+        for _ in range(READ_ATTEMPTS - 1):
+            with contextlib.suppress(FileNotFoundError):
+                return self._merge()
+        return self._merge()
+
+    def _merge(self) -> Iterable[Metric]:
+        return self.merge(self._sized_files(), accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
+
+    def _sized_files(self) -> list[str]:
+        sized = []
+        for path in Path(self._path).glob("*.db"):
+            try:
+                if path.stat().st_size >= FILE_HEADER_BYTES:
+                    sized.append(str(path))
+            except FileNotFoundError:
+                continue
+        return sized

@@ -39,6 +39,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if status is HTTPStatus.METHOD_NOT_ALLOWED:
             self.send_header("Allow", "GET, HEAD")
+        if status is HTTPStatus.SERVICE_UNAVAILABLE:
+            self.send_header("Retry-After", "1")
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -49,7 +51,16 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.NOT_FOUND, b"only /metrics is served here\n", "text/plain", head
             )
             return
-        body, content_type = scrape(new_registry(), self.headers.get("Accept"))
+        try:
+            body, content_type = scrape(new_registry(), self.headers.get("Accept"))
+        except Exception:
+            # A worker file that cannot be read: this scrape fails (Prometheus records it and
+            # tries again), the listener and the connection stay.
+            log.exception("the workers' metrics could not be read")
+            self._answer(
+                HTTPStatus.SERVICE_UNAVAILABLE, b"metrics unreadable, retry\n", "text/plain", head
+            )
+            return
         self._answer(HTTPStatus.OK, body, content_type, head)
 
     def do_GET(self) -> None:
