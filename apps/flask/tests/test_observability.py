@@ -214,3 +214,21 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
         if rule.endpoint not in UNDOCUMENTED_ENDPOINTS
     }
     assert rules == set(document["paths"])
+
+
+def test_a_failing_view_is_recorded_once_and_leaves_nothing_in_progress(app: Flask) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("the view failed")
+
+    with json_logs("meatyapis_flask.access") as lines:
+        response = app.test_client().get("/boom", headers={"X-Request-ID": "boom-1"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "boom-1"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert [(line["route"], line["status"]) for line in lines] == [("/boom", 500)]
+    series = samples(app.test_client())
+    labels = 'handler="/boom",method="GET",status="500"'
+    assert series[f"http_request_duration_seconds_count{{{labels}}}"] == 1
+    assert series['http_request_total{method="GET",status="500"}'] == 1
+    assert series['http_requests_inprogress{handler="/boom",method="GET"}'] == 0

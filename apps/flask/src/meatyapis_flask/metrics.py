@@ -34,8 +34,23 @@ def handler(req: Request) -> str:
     return rule.rule if rule is not None else UNMATCHED_HANDLER
 
 
+class Exporter(PrometheusMetrics):  # type: ignore[misc]
+    """The exporter, marking what it has recorded of a request on the request object itself: the
+    library's own check (`hasattr`, then `setattr`, through the context-local proxy) costs two
+    proxy lookups and a raised AttributeError, twice per request."""
+
+    @staticmethod
+    def _not_yet_handled(tracking_key: str) -> bool:
+        state = request._get_current_object().__dict__  # type: ignore[attr-defined]
+        key = f"prom_{tracking_key}"
+        if key in state:
+            return False
+        state[key] = True
+        return True
+
+
 def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
-    PrometheusMetrics(
+    Exporter(
         app,
         registry=registry,
         path=None,  # served on METRICS_PORT, not by the app
