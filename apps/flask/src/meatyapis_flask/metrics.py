@@ -20,11 +20,19 @@ from meatyapis_chassis.metrics import (
     in_progress_gauge,
 )
 from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
 
 IN_PROGRESS = "meatyapis.in_progress"
+# What the exporter records per request (its counter of exceptions too, on the error path).
+EXPORTER_METRICS = (
+    "http_request_duration_seconds",
+    "http_request_total",
+    "http_request_exceptions_total",
+)
+KNOWN_LABEL_SETS = 4096
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -49,6 +57,26 @@ class Exporter(PrometheusMetrics):  # type: ignore[misc]
         return True
 
 
+def keep_children(metric: MetricWrapperBase) -> None:
+    """The exporter asks each of its metrics for a labelled child by keyword on every request
+    (`labels(method=..., status=..., handler=...)`: label names sorted and compared, each value
+    made a string); each label set's child is looked up once instead (at most KNOWN_LABEL_SETS:
+    methods are RFC 9110's, handlers the URL rules, statuses the codes the app answers)."""
+    find = metric.labels
+    children: dict[tuple[tuple[str, object], ...], MetricWrapperBase] = {}
+
+    def labels(**values: object) -> MetricWrapperBase:
+        key = tuple(values.items())
+        child = children.get(key)
+        if child is None:
+            child = find(**values)
+            if len(children) < KNOWN_LABEL_SETS:
+                children[key] = child
+        return child
+
+    metric.labels = labels  # type: ignore[method-assign,assignment]
+
+
 def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
     Exporter(
         app,
@@ -60,6 +88,8 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         # One pattern: the exporter tries each pattern in turn after every request.
         excluded_paths=["^(?:" + "|".join(map(re.escape, UNRECORDED_PATHS)) + ")$"],
     )
+    for name in EXPORTER_METRICS:
+        keep_children(registry._names_to_collectors[name])  # type: ignore[arg-type]
     build_info(registry, APP_NAME, __version__)
     in_progress = in_progress_gauge(registry)
     # Each label set's child is looked up once (methods are RFC 9110's, handlers the URL rules).
