@@ -7,7 +7,6 @@ a route of the app: gunicorn's master serves it on METRICS_PORT (the chassis's m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -85,8 +84,8 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         defaults_prefix=NO_PREFIX,
         group_by=handler,
         buckets=BUCKETS,
-        # One pattern: the exporter tries each pattern in turn after every request.
-        excluded_paths=["^(?:" + "|".join(map(re.escape, UNRECORDED_PATHS)) + ")$"],
+        # Not `excluded_paths`: those patterns are tried on every request's path after it;
+        # the paths not recorded are marked by the hook below, which looks at the path anyway.
     )
     for name in EXPORTER_METRICS:
         keep_children(registry._names_to_collectors[name])  # type: ignore[arg-type]
@@ -100,7 +99,10 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
     def _start() -> None:
         # The request itself, not the context-local proxy: each read through that is a lookup.
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        if req.path not in unrecorded:
+        if req.path in unrecorded:
+            # The exporter's own mark, what its `do_not_track()` views set.
+            req.prom_do_not_track = True  # type: ignore[attr-defined]
+        else:
             rule = req.url_rule
             labels = (req.method, rule.rule if rule is not None else None)
             child = in_progress_children.get(labels)
