@@ -3,6 +3,8 @@
 The exporter records the request duration histogram (and its own request counter); the
 in-progress gauge is the app's own, the names and buckets are the chassis's. `/metrics` is not
 a route of the app: gunicorn's master serves it on METRICS_PORT (the chassis's metrics_server).
+The exporter's hooks run on every request, so what they repeat is done once where it can be:
+each label set's child is kept, the request object is read rather than the context-local proxy.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Request, request
+from meatyapis_chassis.methods import WSGIApp
 from meatyapis_chassis.metrics import (
     BUCKETS,
     UNMATCHED_HANDLER,
@@ -32,7 +35,6 @@ EXPORTER_METRICS = (
     "http_request_exceptions_total",
 )
 KNOWN_LABEL_SETS = 4096
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def handler(req: Request) -> str:
@@ -87,12 +89,13 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
         # Not `excluded_paths`: those patterns are tried on every request's path after it;
         # the paths not recorded are marked by the hook below, which looks at the path anyway.
     )
+    # The exporter keeps its metrics in its hooks' closures; the registry is where they are found.
     for name in EXPORTER_METRICS:
         keep_children(registry._names_to_collectors[name])  # type: ignore[arg-type]
     build_info(registry, APP_NAME, __version__)
     in_progress = in_progress_gauge(registry)
     # Each label set's child is looked up once (methods are RFC 9110's, handlers the URL rules).
-    in_progress_children: dict[tuple[str, str | None], Gauge] = {}
+    in_progress_children: dict[tuple[str, str], Gauge] = {}
     unrecorded = frozenset(UNRECORDED_PATHS)
 
     @app.before_request
@@ -103,13 +106,10 @@ def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
             # The exporter's own mark, what its `do_not_track()` views set.
             req.prom_do_not_track = True  # type: ignore[attr-defined]
         else:
-            rule = req.url_rule
-            labels = (req.method, rule.rule if rule is not None else None)
+            labels = (req.method, handler(req))
             child = in_progress_children.get(labels)
             if child is None:
-                child = in_progress_children[labels] = in_progress.labels(
-                    req.method, labels[1] or UNMATCHED_HANDLER
-                )
+                child = in_progress_children[labels] = in_progress.labels(*labels)
             child.inc()
             req.environ[IN_PROGRESS] = child  # the request's own (`g` may be shared)
 

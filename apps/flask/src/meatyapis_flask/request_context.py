@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Request
 from meatyapis_chassis.logs import log_access
+from meatyapis_chassis.methods import WSGIApp
 from meatyapis_chassis.request_id import (
     REQUEST_ID_HEADER,
     accept_or_generate_request_id,
@@ -21,8 +22,6 @@ from meatyapis_chassis.request_id import (
 from meatyapis_chassis.security_headers import security_headers
 
 access_log = logging.getLogger("meatyapis_flask.access")
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # The request's Flask `Request`, put in its environ by CatalogApp.request_context: Flask clears
 # its own reference when the request context ends, and the access line needs the matched rule.
