@@ -11,12 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, after_this_request
 from flask.testing import FlaskClient
 from meatyapis_chassis import lifecycle
 from meatyapis_chassis.logs import JsonFormatter, RequestIdFilter
 from meatyapis_chassis.request_id import request_id_var
+from meatyapis_flask import catalog_app, metrics
 from meatyapis_flask.app import create_app
+from meatyapis_flask.catalog_app import CatalogApp
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from .conftest import make_settings, metrics_text
@@ -214,3 +216,67 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
         if rule.endpoint not in UNDOCUMENTED_ENDPOINTS
     }
     assert rules == set(document["paths"])
+
+
+def test_a_failing_view_is_recorded_once_and_leaves_nothing_in_progress(app: Flask) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("the view failed")
+
+    with json_logs("meatyapis_flask.access") as lines:
+        response = app.test_client().get("/boom", headers={"X-Request-ID": "boom-1"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "boom-1"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert [(line["route"], line["status"]) for line in lines] == [("/boom", 500)]
+    series = samples(app.test_client())
+    labels = 'handler="/boom",method="GET",status="500"'
+    assert series[f"http_request_duration_seconds_count{{{labels}}}"] == 1
+    assert series['http_request_total{method="GET",status="500"}'] == 1
+    assert series['http_requests_inprogress{handler="/boom",method="GET"}'] == 0
+
+
+def test_a_view_setting_its_own_request_id_header_is_answered_with_the_requests(
+    app: Flask,
+) -> None:
+    @app.get("/own-id")
+    def own_id() -> tuple[str, dict[str, str]]:
+        return "ok", {"X-Request-ID": "made-up"}
+
+    response = app.test_client().get("/own-id", headers={"X-Request-ID": "caller-1"})
+    assert response.headers.getlist("X-Request-ID") == ["caller-1"]
+
+
+def test_the_hooks_kept_per_function_stay_bounded(
+    app: CatalogApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`after_this_request` hands Flask a new function on every request: they are not kept."""
+    monkeypatch.setattr(catalog_app, "KNOWN_FUNCTIONS", len(app._sync_functions) + 2)
+
+    @app.get("/later")
+    def later() -> str:
+        @after_this_request
+        def mark(response: Response) -> Response:
+            response.headers["X-Later"] = "1"
+            return response
+
+        return "ok"
+
+    for _ in range(10):
+        assert app.test_client().get("/later").headers["X-Later"] == "1"
+    assert len(app._sync_functions) == catalog_app.KNOWN_FUNCTIONS
+
+
+def test_label_sets_past_the_kept_children_are_still_counted(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "KNOWN_LABEL_SETS", 1)
+    client = create_app(make_settings(sqlite_url)).test_client()
+    for path in ("/hello", "/nope", "/hello", "/nope", "/hello"):
+        client.get(path)
+    series = samples(client)
+    count = "http_request_duration_seconds_count"
+    assert series[f'{count}{{handler="/hello",method="GET",status="200"}}'] == 3
+    assert series[f'{count}{{handler="none",method="GET",status="404"}}'] == 2
+    assert series['http_request_total{method="GET",status="200"}'] == 3
+    assert series['http_request_total{method="GET",status="404"}'] == 2

@@ -6,7 +6,6 @@ from meatyapis_chassis.database import Database
 from meatyapis_chassis.docs_page import ASSET_MAX_AGE
 from meatyapis_chassis.methods import wsgi_method_filter
 from meatyapis_chassis.metrics import new_registry
-from meatyapis_chassis.security_headers import wsgi_security_headers
 
 from meatyapis_flask.blueprints import checkins, docs, examples, health, openapi, pages, products
 from meatyapis_flask.catalog_app import CatalogApp
@@ -14,7 +13,7 @@ from meatyapis_flask.cors import init_cors
 from meatyapis_flask.identity.verifier import identity_verifier
 from meatyapis_flask.metrics import init_metrics
 from meatyapis_flask.problems import register_error_handlers
-from meatyapis_flask.request_context import access_log, init_request_context
+from meatyapis_flask.request_context import access_log, wsgi_request_context
 from meatyapis_flask.routing import init_routing
 from meatyapis_flask.settings import Settings, load_settings
 
@@ -33,8 +32,6 @@ def create_app(config: Settings | None = None) -> CatalogApp:
     app.metrics_registry = registry
     app.token_verifier = identity_verifier(settings, registry)
 
-    # The request context's after_request must run last, so it is registered first.
-    init_request_context(app)
     if registry is not None:
         init_metrics(app, registry)
     init_routing(app)
@@ -42,8 +39,8 @@ def create_app(config: Settings | None = None) -> CatalogApp:
         app.register_blueprint(area.bp)
     init_cors(app, settings.cors_allowed_origins)
     register_error_handlers(app)
-    # Made-up methods are refused before the metrics see them; outermost, every answer (the
-    # filter's too) gets the security headers.
+    # Every answer of the app gets the request id and the security headers; made-up methods are
+    # refused before the app and its metrics see them (the filter's answer has its own).
+    app.wsgi_app = wsgi_request_context(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.wsgi_app = wsgi_method_filter(app.wsgi_app, access_log)  # type: ignore[method-assign,assignment]
-    app.wsgi_app = wsgi_security_headers(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app

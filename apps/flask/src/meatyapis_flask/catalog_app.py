@@ -3,16 +3,21 @@ by `create_app`, rather than entries of `app.extensions` that must be added in t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, current_app
+from flask.ctx import RequestContext
 from meatyapis_chassis.database import Database
 from prometheus_client import CollectorRegistry
 
+from meatyapis_flask.request_context import REQUEST
 from meatyapis_flask.settings import Settings
 
 if TYPE_CHECKING:
     from meatyapis_flask.auth import Caller
+
+KNOWN_FUNCTIONS = 4096
 
 
 class TokenVerifier(Protocol):
@@ -28,6 +33,26 @@ class CatalogApp(Flask):
     token_verifier: TokenVerifier | None = None
     # The app's metrics (None with METRICS_ENABLED=false); scraped on METRICS_PORT under gunicorn.
     metrics_registry: CollectorRegistry | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def request_context(self, environ: dict[str, Any]) -> RequestContext:
+        context = super().request_context(environ)
+        environ[REQUEST] = context.request
+        return context
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks for every hook and view on every request, and the answer (inspecting the
+        # function's code flags) never changes: it is worked out once per function.
+        # At most KNOWN_FUNCTIONS are kept (`after_this_request` hands over a new one each time).
+        sync = self._sync_functions.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync_functions) < KNOWN_FUNCTIONS:
+                self._sync_functions[func] = sync
+        return sync
 
 
 def current_catalog() -> CatalogApp:

@@ -1,62 +1,67 @@
-"""The request id of each request (the caller's when it follows the rule) and its access line."""
+"""The request id of each request (the caller's when it follows the rule), the headers every
+answer carries (the id and the security headers) and its access line: one WSGI layer around the
+Flask app, rather than before/after/teardown hooks that each go through Flask's hook machinery
+and the context-local `request` on every request.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from flask import Flask, Response, request
+from flask import Request
 from meatyapis_chassis.logs import log_access
+from meatyapis_chassis.methods import WSGIApp
 from meatyapis_chassis.request_id import (
     REQUEST_ID_HEADER,
     accept_or_generate_request_id,
     request_id_var,
 )
+from meatyapis_chassis.security_headers import security_headers
 
 access_log = logging.getLogger("meatyapis_flask.access")
 
-
-def init_request_context(app: Flask) -> None:
-    # Registered first, so the request id is set before any other hook may log.
-    app.before_request_funcs.setdefault(None, []).insert(0, _begin)
-    app.after_request(_end)
-    app.teardown_request(_reset)
+# The request's Flask `Request`, put in its environ by CatalogApp.request_context: Flask clears
+# its own reference when the request context ends, and the access line needs the matched rule.
+REQUEST = "meatyapis.request"
 
 
-# Each `request.x` goes through a context-local proxy: the hooks, run on every request, read each
-# value once. A request's own state is kept in its WSGI environ, not in `g`, which a request made
-# while another one runs (a test client inside a view) shares with it.
-CONTEXT = "meatyapis.request_context"
+def wsgi_request_context(app: WSGIApp) -> WSGIApp:
+    def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request_id = accept_or_generate_request_id(environ.get("HTTP_X_REQUEST_ID"))
+        status = 0
 
+        def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal status
+            status = int(status_line[:3])
+            headers = [(name, value) for name, value in headers if name != REQUEST_ID_HEADER]
+            headers.append((REQUEST_ID_HEADER, request_id))
+            headers += security_headers(headers)
+            return start_response(status_line, headers, exc_info)
 
-def _begin() -> None:
-    request_id = accept_or_generate_request_id(request.headers.get(REQUEST_ID_HEADER))
-    request.environ[CONTEXT] = (request_id_var.set(request_id), time.perf_counter())
+        token = request_id_var.set(request_id)
+        try:
+            body = app(environ, start)
+            request: Request | None = environ.pop(REQUEST, None)
+            if request is None:  # not a request of this app (cannot happen below CatalogApp)
+                return body
+            rule = request.url_rule
+            log_access(
+                access_log,
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                route=rule.rule if rule else None,
+                client=request.remote_addr,
+                user_agent=environ.get("HTTP_USER_AGENT"),
+                traceparent=environ.get("HTTP_TRACEPARENT"),
+            )
+            return body
+        finally:
+            request_id_var.reset(token)
 
-
-def _end(response: Response) -> Response:
-    request_id = request_id_var.get()
-    if request_id:
-        response.headers[REQUEST_ID_HEADER] = request_id
-    req = request
-    context = req.environ.get(CONTEXT)
-    headers = req.headers
-    rule = req.url_rule
-    log_access(
-        access_log,
-        method=req.method,
-        path=req.path,
-        status=response.status_code,
-        duration_ms=round((time.perf_counter() - context[1]) * 1000, 3) if context else None,
-        route=rule.rule if rule else None,
-        client=req.remote_addr,
-        user_agent=headers.get("User-Agent"),
-        traceparent=headers.get("traceparent"),
-    )
-    return response
-
-
-def _reset(_exc: BaseException | None) -> None:
-    context = request.environ.pop(CONTEXT, None)
-    if context is not None:
-        request_id_var.reset(context[0])
+    return handle
