@@ -9,7 +9,8 @@ each label set's child is kept, the request object is read rather than the conte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask, Request, request
@@ -23,17 +24,12 @@ from meatyapis_chassis.metrics import (
 )
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.registry import Collector
 from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 
 from meatyapis_flask import APP_NAME, __version__
 
 IN_PROGRESS = "meatyapis.in_progress"
-# What the exporter records per request (its counter of exceptions too, on the error path).
-EXPORTER_METRICS = (
-    "http_request_duration_seconds",
-    "http_request_total",
-    "http_request_exceptions_total",
-)
 KNOWN_LABEL_SETS = 4096
 
 
@@ -78,20 +74,39 @@ def keep_children(metric: MetricWrapperBase) -> None:
     metric.labels = labels  # type: ignore[method-assign,assignment]
 
 
+@contextlib.contextmanager
+def metrics_registered(registry: CollectorRegistry) -> Iterator[list[MetricWrapperBase]]:
+    """The metrics registered in `registry` meanwhile (through its public `register`)."""
+    found: list[MetricWrapperBase] = []
+    register = registry.register
+
+    def recording(collector: Collector) -> None:
+        register(collector)
+        if isinstance(collector, MetricWrapperBase):
+            found.append(collector)
+
+    registry.register = recording  # type: ignore[method-assign]
+    try:
+        yield found
+    finally:
+        del registry.register
+
+
 def init_metrics(app: Flask, registry: CollectorRegistry) -> None:
-    Exporter(
-        app,
-        registry=registry,
-        path=None,  # served on METRICS_PORT, not by the app
-        defaults_prefix=NO_PREFIX,
-        group_by=handler,
-        buckets=BUCKETS,
-        # Not `excluded_paths`: those patterns are tried on every request's path after it;
-        # the paths not recorded are marked by the hook below, which looks at the path anyway.
-    )
-    # The exporter keeps its metrics in its hooks' closures; the registry is where they are found.
-    for name in EXPORTER_METRICS:
-        keep_children(registry._names_to_collectors[name])  # type: ignore[arg-type]
+    # The exporter keeps its metrics in its hooks' closures: they are found as it registers them.
+    with metrics_registered(registry) as exporter_metrics:
+        Exporter(
+            app,
+            registry=registry,
+            path=None,  # served on METRICS_PORT, not by the app
+            defaults_prefix=NO_PREFIX,
+            group_by=handler,
+            buckets=BUCKETS,
+            # Not `excluded_paths`: those patterns are tried on every request's path after it;
+            # the paths not recorded are marked by the hook below, which looks at the path anyway.
+        )
+    for metric in exporter_metrics:
+        keep_children(metric)
     build_info(registry, APP_NAME, __version__)
     in_progress = in_progress_gauge(registry)
     # Each label set's child is looked up once (methods are RFC 9110's, handlers the URL rules).
