@@ -11,7 +11,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-PG_CONNECT_TIMEOUT_S = 5
+# libpq's smallest connect timeout, under the charts' readiness-probe timeout (3 s): while the
+# database is unreachable or restarting, a request and the probe get a 503, not a wait.
+PG_CONNECT_TIMEOUT_S = 2
 PG_POOL_TIMEOUT_S = 10
 
 
