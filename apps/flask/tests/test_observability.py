@@ -243,8 +243,13 @@ def test_a_view_setting_its_own_request_id_header_is_answered_with_the_requests(
     def own_id() -> tuple[str, dict[str, str]]:
         return "ok", {"X-Request-ID": "made-up"}
 
-    response = app.test_client().get("/own-id", headers={"X-Request-ID": "caller-1"})
-    assert response.headers.getlist("X-Request-ID") == ["caller-1"]
+    @app.get("/own-id-lower")
+    def own_id_lower() -> tuple[str, dict[str, str]]:
+        return "ok", {"x-request-id": "made-up"}
+
+    for path in ("/own-id", "/own-id-lower"):
+        response = app.test_client().get(path, headers={"X-Request-ID": "caller-1"})
+        assert response.headers.getlist("X-Request-ID") == ["caller-1"]
 
 
 def test_the_hooks_kept_per_function_stay_bounded(

@@ -26,6 +26,7 @@ access_log = logging.getLogger("meatyapis_flask.access")
 # The request's Flask `Request`, put in its environ by CatalogApp.request_context: Flask clears
 # its own reference when the request context ends, and the access line needs the matched rule.
 REQUEST = "meatyapis.request"
+_REQUEST_ID = REQUEST_ID_HEADER.lower()
 
 
 def wsgi_request_context(app: WSGIApp) -> WSGIApp:
@@ -37,7 +38,7 @@ def wsgi_request_context(app: WSGIApp) -> WSGIApp:
         def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             nonlocal status
             status = int(status_line[:3])
-            headers = [(name, value) for name, value in headers if name != REQUEST_ID_HEADER]
+            headers = [(name, value) for name, value in headers if name.lower() != _REQUEST_ID]
             headers.append((REQUEST_ID_HEADER, request_id))
             headers += security_headers(headers)
             return start_response(status_line, headers, exc_info)
