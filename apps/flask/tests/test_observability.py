@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from meatyapis_chassis import lifecycle
 from meatyapis_chassis.logs import JsonFormatter, RequestIdFilter
 from meatyapis_chassis.request_id import request_id_var
-from meatyapis_flask import catalog_app, metrics
+from meatyapis_flask import metrics
 from meatyapis_flask.app import create_app
 from meatyapis_flask.catalog_app import CatalogApp
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
@@ -252,11 +252,9 @@ def test_a_view_setting_its_own_request_id_header_is_answered_with_the_requests(
         assert response.headers.getlist("X-Request-ID") == ["caller-1"]
 
 
-def test_the_hooks_kept_per_function_stay_bounded(
-    app: CatalogApp, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_hooks_kept_per_function_stay_bounded(app: CatalogApp) -> None:
     """`after_this_request` hands Flask a new function on every request: they are not kept."""
-    monkeypatch.setattr(catalog_app, "KNOWN_FUNCTIONS", len(app._sync_functions) + 2)
+    app._sync_functions.limit = len(app._sync_functions) + 2
 
     @app.get("/later")
     def later() -> str:
@@ -269,7 +267,7 @@ def test_the_hooks_kept_per_function_stay_bounded(
 
     for _ in range(10):
         assert app.test_client().get("/later").headers["X-Later"] == "1"
-    assert len(app._sync_functions) == catalog_app.KNOWN_FUNCTIONS
+    assert len(app._sync_functions) == app._sync_functions.limit
 
 
 def test_label_sets_past_the_kept_children_are_still_counted(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from meatyapis_chassis.kept import KeptAnswers
 from meatyapis_chassis.metrics import (
     BUCKETS,
     DURATION_METRIC,
@@ -33,8 +34,6 @@ from starlette.types import ASGIApp
 
 from meatyapis_fastapi import APP_NAME, __version__
 
-# Method and path pairs whose route template is kept; past that, the routes are walked as before.
-MAX_REMEMBERED_PATHS = 4096
 LabelValues = tuple[str, str, str]  # handler, method, status: the library's order
 
 
@@ -60,9 +59,9 @@ class Instrumentation(PrometheusInstrumentatorMiddleware):
 
     Before every request the library walks the app's routes to name the handler (the in-progress
     gauge needs the label before the route runs): a regex match per route. The routes do not
-    change once the app serves, so the answer for a method and path is kept, for at most
-    MAX_REMEMBERED_PATHS pairs (a client sending random paths fills the table; after that its
-    requests are resolved by walking the routes, as the library does).
+    change once the app serves, so the answer for a method and path is kept (a bounded table: a
+    client sending random paths fills it, and its requests are then resolved by walking the
+    routes, as the library does).
     """
 
     def __init__(self, app: ASGIApp, *, in_progress: InProgress, **kwargs: Any) -> None:
@@ -70,25 +69,21 @@ class Instrumentation(PrometheusInstrumentatorMiddleware):
         self.should_instrument_requests_inprogress = True
         self.inprogress_labels = True
         self.inprogress = in_progress  # type: ignore[assignment]  # it calls only labels()
-        self._handlers: dict[tuple[str, str], tuple[str, bool]] = {}
-        self._excluded: dict[tuple[str, bool], bool] = {}
+        self._handlers: KeptAnswers[tuple[str, str], tuple[str, bool]] = KeptAnswers()
+        self._excluded: KeptAnswers[tuple[str, bool], bool] = KeptAnswers()
 
     def _get_handler(self, request: Request) -> tuple[str, bool]:
         key = (request.scope["method"], request.scope["path"])
         handler = self._handlers.get(key)
         if handler is None:
-            handler = super()._get_handler(request)
-            if len(self._handlers) < MAX_REMEMBERED_PATHS:
-                self._handlers[key] = handler
+            handler = self._handlers.keep(key, super()._get_handler(request))
         return handler
 
     def _is_handler_excluded(self, handler: str, is_templated: bool) -> bool:
         key = (handler, is_templated)
         excluded = self._excluded.get(key)
         if excluded is None:
-            excluded = super()._is_handler_excluded(handler, is_templated)
-            if len(self._excluded) < MAX_REMEMBERED_PATHS:
-                self._excluded[key] = excluded
+            excluded = self._excluded.keep(key, super()._is_handler_excluded(handler, is_templated))
         return excluded
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask, current_app
 from flask.ctx import RequestContext
 from meatyapis_chassis.database import Database
+from meatyapis_chassis.kept import KeptAnswers
 from prometheus_client import CollectorRegistry
 
 from meatyapis_flask.request_context import REQUEST
@@ -16,8 +17,6 @@ from meatyapis_flask.settings import Settings
 
 if TYPE_CHECKING:
     from meatyapis_flask.auth import Caller
-
-KNOWN_FUNCTIONS = 4096
 
 
 class TokenVerifier(Protocol):
@@ -36,7 +35,7 @@ class CatalogApp(Flask):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync_functions: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._sync_functions: KeptAnswers[Callable[..., Any], Callable[..., Any]] = KeptAnswers()
 
     def request_context(self, environ: dict[str, Any]) -> RequestContext:
         context = super().request_context(environ)
@@ -46,12 +45,10 @@ class CatalogApp(Flask):
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         # Flask asks for every hook and view on every request, and the answer (inspecting the
         # function's code flags) never changes: it is worked out once per function.
-        # At most KNOWN_FUNCTIONS are kept (`after_this_request` hands over a new one each time).
+        # The table is bounded: `after_this_request` hands over a new function each time.
         sync = self._sync_functions.get(func)
         if sync is None:
-            sync = super().ensure_sync(func)
-            if len(self._sync_functions) < KNOWN_FUNCTIONS:
-                self._sync_functions[func] = sync
+            sync = self._sync_functions.keep(func, super().ensure_sync(func))
         return sync
 
 

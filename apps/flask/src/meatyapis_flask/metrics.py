@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask, Request, request
+from meatyapis_chassis.kept import DEFAULT_LIMIT, KeptAnswers
 from meatyapis_chassis.methods import WSGIApp
 from meatyapis_chassis.metrics import (
     BUCKETS,
@@ -30,7 +31,7 @@ from prometheus_flask_exporter import NO_PREFIX, PrometheusMetrics
 from meatyapis_flask import APP_NAME, __version__
 
 IN_PROGRESS = "meatyapis.in_progress"
-KNOWN_LABEL_SETS = 4096
+KNOWN_LABEL_SETS = DEFAULT_LIMIT
 
 
 def handler(req: Request) -> str:
@@ -60,15 +61,14 @@ def keep_children(metric: MetricWrapperBase) -> None:
     made a string); each label set's child is looked up once instead (at most KNOWN_LABEL_SETS:
     methods are RFC 9110's, handlers the URL rules, statuses the codes the app answers)."""
     find = metric.labels
-    children: dict[tuple[tuple[str, object], ...], MetricWrapperBase] = {}
+    children: KeptAnswers[tuple[tuple[str, object], ...], MetricWrapperBase]
+    children = KeptAnswers(KNOWN_LABEL_SETS)
 
     def labels(**values: object) -> MetricWrapperBase:
         key = tuple(values.items())
         child = children.get(key)
         if child is None:
-            child = find(**values)
-            if len(children) < KNOWN_LABEL_SETS:
-                children[key] = child
+            child = children.keep(key, find(**values))
         return child
 
     metric.labels = labels  # type: ignore[method-assign,assignment]
